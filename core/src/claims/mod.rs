@@ -1,0 +1,306 @@
+//! Claims input: the four national tables as Arrow record batches, their canonical schemas, the
+//! column map, and validated zero-copy views of them.
+//!
+//! The canonical column names are the national 医保信息平台 interface names (snake_case), so that
+//! users who know the platform recognise them: `mdtrt` (one row per encounter, key `mdtrt_id`),
+//! `diagnoses`, `operations` and `fee_details` (one row per fee line, key `feedetl_sn`). A caller
+//! whose columns are named otherwise passes a [`ColumnMap`]; nothing is renamed silently.
+//!
+//! # What a null means
+//!
+//! | column | null means |
+//! |---|---|
+//! | a code (`hilist_code`, `diag_code`, …) | the line or diagnosis matches no code: no code-keyed rule fires on it |
+//! | a key (`mdtrt_id`, `feedetl_sn`) | an error, raised only when a rule needs the key of that row |
+//! | a patient attribute (`gend`, `brdy`/`age`, `insutype`, `hosp_lv`, `med_type`) | unknown: a rule that needs it cannot judge the line; the line is counted in the check's `unjudged` report, never silently passed |
+//! | an amount (`cnt`, `pric`, `det_item_fee_sumamt`) | an error only where the rule needs it to decide (amount mismatch, price ceiling, frequency); elsewhere the finding's amount at risk is null |
+//! | a time (`fee_ocur_time`, `begntime`, …) | unknown: rules that need it count the line as unjudged |
+//!
+//! This module never copies column data and never reads anything but the batches it is given.
+
+pub mod column;
+mod schema;
+
+pub use column::{NumCol, StrCol, TimeCol};
+pub use schema::{canonical_schema, columns, ClaimsTable, ColumnKind, ColumnSpec};
+
+use crate::error::{Error, Result};
+use arrow_array::RecordBatch;
+use std::collections::BTreeMap;
+
+/// Maps canonical column names to the caller's names, per table.
+///
+/// ```
+/// use medaudit_core::{ClaimsTable, ColumnMap};
+/// let mut map = ColumnMap::default();
+/// map.insert(ClaimsTable::FeeDetails, "hilist_code", "med_list_codg").unwrap();
+/// assert_eq!(map.source(ClaimsTable::FeeDetails, "hilist_code"), "med_list_codg");
+/// assert_eq!(map.source(ClaimsTable::FeeDetails, "cnt"), "cnt");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnMap {
+    #[serde(flatten)]
+    tables: BTreeMap<ClaimsTable, BTreeMap<String, String>>,
+}
+
+impl ColumnMap {
+    /// Reads canonical `column` of `table` from the caller's column `source`.
+    /// Fails when `column` is not a canonical column of `table`.
+    pub fn insert(&mut self, table: ClaimsTable, column: &str, source: &str) -> Result<()> {
+        if !columns(table).iter().any(|c| c.name == column) {
+            return Err(Error::Argument {
+                argument: format!("column map {}.{column}", table.name()),
+                message: format!(
+                    "{column:?} is not a canonical column of {}; canonical columns are: {}",
+                    table.name(),
+                    columns(table).iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+        self.tables.entry(table).or_default().insert(column.to_string(), source.to_string());
+        Ok(())
+    }
+
+    /// Parses a column map from JSON: `{"fee_details": {"hilist_code": "med_list_codg"}}`.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let raw: BTreeMap<String, BTreeMap<String, String>> =
+            serde_json::from_str(text).map_err(|e| Error::Argument {
+                argument: "column map".into(),
+                message: format!("invalid JSON: {e}"),
+            })?;
+        let mut map = ColumnMap::default();
+        for (table, cols) in raw {
+            let t = ClaimsTable::from_name(&table).ok_or_else(|| Error::Argument {
+                argument: format!("column map {table:?}"),
+                message: "unknown table; expected mdtrt, diagnoses, operations or fee_details"
+                    .into(),
+            })?;
+            for (c, s) in cols {
+                map.insert(t, &c, &s)?;
+            }
+        }
+        Ok(map)
+    }
+
+    /// The caller's name for canonical `column` of `table`.
+    pub fn source<'s>(&'s self, table: ClaimsTable, column: &'s str) -> &'s str {
+        self.tables.get(&table).and_then(|m| m.get(column)).map_or(column, String::as_str)
+    }
+}
+
+/// The claims of one check call: each table as zero or more record batches.
+///
+/// Splitting a table into batches never changes the findings. Tables may be empty; a check with no
+/// fee lines returns no line findings.
+#[derive(Debug, Clone, Default)]
+pub struct Claims {
+    /// Encounters (结算/就诊信息), one row per `mdtrt_id`.
+    pub mdtrt: Vec<RecordBatch>,
+    /// Diagnoses, any number per encounter.
+    pub diagnoses: Vec<RecordBatch>,
+    /// Operations, any number per encounter.
+    pub operations: Vec<RecordBatch>,
+    /// Fee lines (费用明细), one row per `feedetl_sn`.
+    pub fee_details: Vec<RecordBatch>,
+    /// Where the caller's column names differ from the canonical ones.
+    pub column_map: ColumnMap,
+}
+
+impl Claims {
+    /// Batches of `table`.
+    pub fn table(&self, table: ClaimsTable) -> &[RecordBatch] {
+        match table {
+            ClaimsTable::Mdtrt => &self.mdtrt,
+            ClaimsTable::Diagnoses => &self.diagnoses,
+            ClaimsTable::Operations => &self.operations,
+            ClaimsTable::FeeDetails => &self.fee_details,
+        }
+    }
+
+    /// Checks the type of every canonical column present in every batch, and that required
+    /// columns exist. The engine calls this itself; it is public for callers who want to validate
+    /// data before a long run.
+    pub fn validate(&self) -> Result<()> {
+        for t in ClaimsTable::ALL {
+            for b in self.table(t) {
+                Resolver::new(b, t, &self.column_map).validate_all()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resolves canonical columns of one batch into typed views, with errors that name the table and
+/// the caller's column.
+pub(crate) struct Resolver<'a> {
+    batch: &'a RecordBatch,
+    table: ClaimsTable,
+    map: &'a ColumnMap,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Self {
+        Resolver { batch, table, map }
+    }
+
+    fn err(&self, column: &str, message: String) -> Error {
+        Error::Column { table: self.table.name().into(), column: column.into(), message }
+    }
+
+    fn array(&self, name: &str) -> Option<(&'a arrow_array::ArrayRef, &'a str)> {
+        let src = self.map.source(self.table, name);
+        let idx = self.batch.schema_ref().index_of(src).ok()?;
+        let field = self.batch.schema_ref().fields().get(idx)?;
+        Some((self.batch.column(idx), field.name().as_str()))
+    }
+
+    pub(crate) fn validate_all(&self) -> Result<()> {
+        for spec in columns(self.table) {
+            match spec.kind {
+                ColumnKind::Str => self.str(spec.name).map(|_| ())?,
+                ColumnKind::Num => self.num(spec.name).map(|_| ())?,
+                ColumnKind::Time => self.time(spec.name).map(|_| ())?,
+            }
+            if spec.required && self.array(spec.name).is_none() {
+                return Err(self.missing(spec.name, None));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn missing(&self, canonical: &str, rule: Option<&str>) -> Error {
+        let src = self.map.source(self.table, canonical);
+        let why = match rule {
+            Some(r) => format!("missing; rule {r:?} needs it"),
+            None => "missing; it is required".to_string(),
+        };
+        let mapped = if src != canonical {
+            format!(" (canonical column {canonical:?} is mapped to it)")
+        } else {
+            String::new()
+        };
+        self.err(src, format!("{why}{mapped}"))
+    }
+
+    pub(crate) fn str(&self, name: &str) -> Result<Option<StrCol<'a>>> {
+        match self.array(name) {
+            None => Ok(None),
+            Some((a, n)) => StrCol::new(a).map(Some).map_err(|m| self.err(n, m)),
+        }
+    }
+
+    pub(crate) fn num(&self, name: &str) -> Result<Option<NumCol<'a>>> {
+        match self.array(name) {
+            None => Ok(None),
+            Some((a, n)) => NumCol::new(a).map(Some).map_err(|m| self.err(n, m)),
+        }
+    }
+
+    pub(crate) fn time(&self, name: &str) -> Result<Option<TimeCol<'a>>> {
+        match self.array(name) {
+            None => Ok(None),
+            Some((a, n)) => TimeCol::new(a).map(Some).map_err(|m| self.err(n, m)),
+        }
+    }
+
+    pub(crate) fn req_str(&self, name: &str) -> Result<StrCol<'a>> {
+        self.str(name)?.ok_or_else(|| self.missing(name, None))
+    }
+}
+
+/// Validated views of one `fee_details` batch.
+pub(crate) struct FeeView<'a> {
+    pub base: usize,
+    pub rows: usize,
+    pub feedetl_sn: StrCol<'a>,
+    pub mdtrt_id: StrCol<'a>,
+    pub hilist_code: StrCol<'a>,
+    pub psn_no: Option<StrCol<'a>>,
+    pub hilist_name: Option<StrCol<'a>>,
+    pub fee_ocur_time: Option<TimeCol<'a>>,
+    pub cnt: Option<NumCol<'a>>,
+    pub pric: Option<NumCol<'a>>,
+    pub det_item_fee_sumamt: Option<NumCol<'a>>,
+    pub bilg_dept_codg: Option<StrCol<'a>>,
+    pub rxno: Option<StrCol<'a>>,
+}
+
+impl<'a> FeeView<'a> {
+    pub(crate) fn new(batch: &'a RecordBatch, map: &'a ColumnMap, base: usize) -> Result<Self> {
+        let r = Resolver::new(batch, ClaimsTable::FeeDetails, map);
+        r.validate_all()?;
+        Ok(FeeView {
+            base,
+            rows: batch.num_rows(),
+            feedetl_sn: r.req_str("feedetl_sn")?,
+            mdtrt_id: r.req_str("mdtrt_id")?,
+            hilist_code: r.req_str("hilist_code")?,
+            psn_no: r.str("psn_no")?,
+            hilist_name: r.str("hilist_name")?,
+            fee_ocur_time: r.time("fee_ocur_time")?,
+            cnt: r.num("cnt")?,
+            pric: r.num("pric")?,
+            det_item_fee_sumamt: r.num("det_item_fee_sumamt")?,
+            bilg_dept_codg: r.str("bilg_dept_codg")?,
+            rxno: r.str("rxno")?,
+        })
+    }
+}
+
+/// Validated views of one `mdtrt` batch.
+pub(crate) struct MdtrtView<'a> {
+    pub rows: usize,
+    pub mdtrt_id: StrCol<'a>,
+    pub psn_no: Option<StrCol<'a>>,
+    pub gend: Option<StrCol<'a>>,
+    pub brdy: Option<TimeCol<'a>>,
+    pub age: Option<NumCol<'a>>,
+    pub insutype: Option<StrCol<'a>>,
+    pub med_type: Option<StrCol<'a>>,
+    pub fixmedins_code: Option<StrCol<'a>>,
+    pub hosp_lv: Option<StrCol<'a>>,
+    pub begntime: Option<TimeCol<'a>>,
+    pub endtime: Option<TimeCol<'a>>,
+    pub die_date: Option<TimeCol<'a>>,
+}
+
+impl<'a> MdtrtView<'a> {
+    pub(crate) fn new(batch: &'a RecordBatch, map: &'a ColumnMap) -> Result<Self> {
+        let r = Resolver::new(batch, ClaimsTable::Mdtrt, map);
+        r.validate_all()?;
+        Ok(MdtrtView {
+            rows: batch.num_rows(),
+            mdtrt_id: r.req_str("mdtrt_id")?,
+            psn_no: r.str("psn_no")?,
+            gend: r.str("gend")?,
+            brdy: r.time("brdy")?,
+            age: r.num("age")?,
+            insutype: r.str("insutype")?,
+            med_type: r.str("med_type")?,
+            fixmedins_code: r.str("fixmedins_code")?,
+            hosp_lv: r.str("hosp_lv")?,
+            begntime: r.time("begntime")?,
+            endtime: r.time("endtime")?,
+            die_date: r.time("die_date")?,
+        })
+    }
+}
+
+/// Validated views of one `diagnoses` (or `operations`) batch: the key and the code.
+pub(crate) struct CodeView<'a> {
+    pub rows: usize,
+    pub mdtrt_id: StrCol<'a>,
+    pub code: StrCol<'a>,
+}
+
+impl<'a> CodeView<'a> {
+    pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Result<Self> {
+        let r = Resolver::new(batch, table, map);
+        r.validate_all()?;
+        let code = match table {
+            ClaimsTable::Operations => "oprn_oprt_code",
+            _ => "diag_code",
+        };
+        Ok(CodeView { rows: batch.num_rows(), mdtrt_id: r.req_str("mdtrt_id")?, code: r.req_str(code)? })
+    }
+}

@@ -1,0 +1,220 @@
+//! Code lookup: the exact/prefix index of knowledge keys, code pattern sets compiled into one
+//! multi-pattern automaton, and the fast hasher used to intern codes.
+//!
+//! Each distinct code of a batch is looked up once; lines then carry only a small integer.
+
+use crate::error::{Error, Result};
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
+use smallvec::SmallVec;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast, non-cryptographic hasher (the Fx hash of rustc) for interning codes.
+/// Codes are not attacker-chosen keys of a long-lived map: each map lives for one check call.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Entry ids found for one code.
+pub type EntryList = SmallVec<[u32; 4]>;
+
+/// Knowledge keys: exact codes and code prefixes, each to the entries they select.
+#[derive(Default)]
+pub struct CodeIndex {
+    exact: FxHashMap<Box<str>, EntryList>,
+    prefix: FxHashMap<Box<str>, EntryList>,
+    prefix_lens: Vec<usize>,
+}
+
+impl CodeIndex {
+    pub fn add(&mut self, key: &str, prefix: bool, entry: u32) {
+        let map = if prefix { &mut self.prefix } else { &mut self.exact };
+        map.entry(key.into()).or_default().push(entry);
+        if prefix && !self.prefix_lens.contains(&key.len()) {
+            self.prefix_lens.push(key.len());
+            self.prefix_lens.sort_unstable();
+        }
+    }
+
+    /// All entries selecting `code`, in ascending entry order.
+    pub fn lookup(&self, code: &str, out: &mut EntryList) {
+        out.clear();
+        if let Some(e) = self.exact.get(code) {
+            out.extend_from_slice(e);
+        }
+        for &len in &self.prefix_lens {
+            if len > code.len() {
+                break;
+            }
+            if let Some(p) = code.get(..len) {
+                if let Some(e) = self.prefix.get(p) {
+                    out.extend_from_slice(e);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// The pack's code sets compiled into one anchored multi-pattern automaton.
+pub struct CodeSets {
+    names: Vec<String>,
+    regex: Option<Regex>,
+    /// Pattern index → set index.
+    pattern_set: Vec<usize>,
+}
+
+impl CodeSets {
+    /// Compiles every pattern of every set. An invalid pattern fails naming its JSON path.
+    pub fn compile(sets: &BTreeMap<String, Vec<String>>) -> Result<Self> {
+        let mut names = Vec::new();
+        let mut pats = Vec::new();
+        let mut pattern_set = Vec::new();
+        for (si, (name, list)) in sets.iter().enumerate() {
+            names.push(name.clone());
+            for (pi, p) in list.iter().enumerate() {
+                // Validate each pattern alone so the error can name it.
+                Regex::new(p).map_err(|e| Error::Pack {
+                    field: format!("$.code_sets.{name}[{pi}]"),
+                    message: format!("invalid pattern {p:?}: {e}"),
+                })?;
+                pats.push(p.as_str());
+                pattern_set.push(si);
+            }
+        }
+        let regex = if pats.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::builder()
+                    .configure(Regex::config().match_kind(MatchKind::All))
+                    .build_many(&pats)
+                    .map_err(|e| Error::Pack { field: "$.code_sets".into(), message: format!("cannot compile the code sets together: {e}") })?,
+            )
+        };
+        Ok(CodeSets { names, regex, pattern_set })
+    }
+
+    /// Set names, in index order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Index of set `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Sets matched by `code` (patterns anchored at the start of the code), as bits in `out`
+    /// (one `u64` per 64 sets; `out` must have [`Self::words`] words).
+    pub fn matches(&self, code: &str, out: &mut [u64]) {
+        out.iter_mut().for_each(|w| *w = 0);
+        let Some(re) = &self.regex else { return };
+        let mut ps = PatternSet::new(re.pattern_len());
+        re.which_overlapping_matches(&Input::new(code).anchored(Anchored::Yes), &mut ps);
+        for pid in ps.iter() {
+            if let Some(&s) = self.pattern_set.get(pid.as_usize()) {
+                if let Some(w) = out.get_mut(s / 64) {
+                    *w |= 1 << (s % 64);
+                }
+            }
+        }
+    }
+
+    /// Words per bitset.
+    pub fn words(&self) -> usize {
+        self.names.len().div_ceil(64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_and_exact_lookup_in_entry_order() {
+        let mut ix = CodeIndex::default();
+        ix.add("XA01", true, 3);
+        ix.add("XA01BC", false, 1);
+        ix.add("XA", true, 2);
+        let mut out = EntryList::new();
+        ix.lookup("XA01BC", &mut out);
+        assert_eq!(out.as_slice(), &[1, 2, 3]);
+        ix.lookup("XB", &mut out);
+        assert!(out.is_empty());
+        ix.lookup("X", &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn code_sets_match_anchored_overlapping() {
+        let mut sets = BTreeMap::new();
+        sets.insert("htn".to_string(), vec!["I1[0-5]".to_string()]);
+        sets.insert("cancer".to_string(), vec!["C".to_string(), "D0[0-9]".to_string()]);
+        sets.insert("i10".to_string(), vec!["I10".to_string()]);
+        let cs = CodeSets::compile(&sets).unwrap();
+        let mut bits = vec![0u64; cs.words()];
+        cs.matches("I10.x05", &mut bits);
+        let htn = cs.index("htn").unwrap();
+        let i10 = cs.index("i10").unwrap();
+        assert_eq!(bits[0], (1 << htn) | (1 << i10));
+        cs.matches("XI10", &mut bits);
+        assert_eq!(bits[0], 0);
+        let bad: BTreeMap<String, Vec<String>> = [("x".to_string(), vec!["(".to_string()])].into();
+        let e = CodeSets::compile(&bad).err().unwrap();
+        assert!(e.to_string().contains("$.code_sets.x[0]"));
+    }
+}

@@ -1,0 +1,530 @@
+//! One check call: the fused pass over the lines, the windowed rules, and the findings.
+
+use super::codes::{EntryList, FxHashMap};
+use super::encounters::{EncRow, EncTable};
+use super::{CheckOptions, Engine, Entry, NO_ROW};
+use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
+use crate::claims::column::FlatStr;
+use crate::error::{Error, Result};
+use crate::findings::{money, render, stable_id, CheckOutput, Finding, Unjudged};
+use crate::pack::Rule;
+use smallvec::SmallVec;
+use std::collections::BTreeMap;
+
+/// A finding before rendering: references into the claims.
+pub(crate) struct Hit {
+    pub rule: u32,
+    pub enc: u32,
+    /// Packed line reference (chunk << 32 | row), if the finding is about a line.
+    pub line: Option<u64>,
+    pub related: Option<u64>,
+    pub amount: Option<f64>,
+    pub kp_row: u32,
+    pub args: SmallVec<[(&'static str, String); 4]>,
+}
+
+/// Collects hits and the count of what could not be judged.
+#[derive(Default)]
+pub(crate) struct Sink {
+    pub hits: Vec<Hit>,
+    pub unjudged: BTreeMap<(u32, &'static str), u64>,
+}
+
+impl Sink {
+    pub fn unjudged(&mut self, rule: u32, reason: &'static str) {
+        *self.unjudged.entry((rule, reason)).or_default() += 1;
+    }
+}
+
+/// A line seen by a windowed rule, kept small: everything else is read back from the claims.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Event {
+    pub enc: u32,
+    /// Grouping key chosen by the template (knowledge row, surgical group, prescription).
+    pub key: u64,
+    /// Wall-clock time, `i64::MIN` when null (see `has_time`).
+    pub time: i64,
+    pub has_time: bool,
+    /// Packed line reference, also the input position (ties are broken by it).
+    pub line: u64,
+    pub row: u32,
+    pub role: u8,
+}
+
+pub(crate) fn pack_line(chunk: usize, row: usize) -> u64 {
+    ((chunk as u64) << 32) | (row as u64 & 0xffff_ffff)
+}
+
+/// A fee line, readable by templates.
+pub(crate) struct LineAt<'a, 'v> {
+    pub v: &'v FeeView<'a>,
+    pub row: usize,
+    pub packed: u64,
+    pub map: &'v ColumnMap,
+}
+
+impl<'a> LineAt<'a, '_> {
+    pub fn global_row(&self) -> usize {
+        self.v.base + self.row
+    }
+    pub fn time(&self) -> Option<i64> {
+        self.v.fee_ocur_time.and_then(|c| c.get(self.row))
+    }
+    pub fn code(&self) -> Option<&'a str> {
+        self.v.hilist_code.get(self.row)
+    }
+    pub fn amount(&self) -> Option<f64> {
+        self.v.det_item_fee_sumamt.and_then(|c| c.get(self.row))
+    }
+    pub fn cnt(&self) -> Option<f64> {
+        self.v.cnt.and_then(|c| c.get(self.row))
+    }
+    pub fn pric(&self) -> Option<f64> {
+        self.v.pric.and_then(|c| c.get(self.row))
+    }
+    pub fn dept(&self) -> Option<&'a str> {
+        self.v.bilg_dept_codg.and_then(|c| c.get(self.row))
+    }
+    pub fn rxno(&self) -> Option<&'a str> {
+        self.v.rxno.and_then(|c| c.get(self.row))
+    }
+    /// A number the rule cannot decide without: null is an error naming row, column and rule.
+    pub fn need(&self, column: &'static str, value: Option<f64>, rule: &Rule) -> Result<f64> {
+        value.ok_or_else(|| Error::Value {
+            table: "fee_details".into(),
+            column: self.map.source(ClaimsTable::FeeDetails, column).into(),
+            row: self.global_row(),
+            rule_id: Some(rule.id.clone()),
+            message: "null, and the rule needs it to decide".into(),
+        })
+    }
+}
+
+/// What templates may read while judging.
+pub(crate) struct Env<'a, 'c> {
+    pub eng: &'c Engine,
+    pub fee: &'c [FeeView<'a>],
+    pub encs: &'c EncTable<'a>,
+    pub map: &'c ColumnMap,
+}
+
+impl<'a, 'c> Env<'a, 'c> {
+    pub fn line(&self, packed: u64) -> Option<LineAt<'a, 'c>> {
+        let chunk = (packed >> 32) as usize;
+        let row = (packed & 0xffff_ffff) as usize;
+        self.fee.get(chunk).map(|v| LineAt { v, row, packed, map: self.map })
+    }
+    pub fn rule(&self, i: u32) -> Option<&'c Rule> {
+        self.eng.pack.rules.get(i as usize)
+    }
+    /// The line of an event; events only hold valid references.
+    pub fn ev_line(&self, e: &Event) -> Result<LineAt<'a, 'c>> {
+        self.line(e.line).ok_or_else(|| Error::Argument { argument: "event".into(), message: "internal: line reference out of range".into() })
+    }
+}
+
+/// The encounter of a line, with the error a rule raises when it needs the `mdtrt` row.
+pub(crate) fn need_row<'r, 'a>(enc: &'r EncRow<'a>, line: &LineAt, rule: &Rule) -> Result<&'r EncRow<'a>> {
+    if enc.has_row {
+        Ok(enc)
+    } else {
+        Err(Error::Value {
+            table: "fee_details".into(),
+            column: line.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+            row: line.global_row(),
+            rule_id: Some(rule.id.clone()),
+            message: format!("encounter {:?} is not in the mdtrt table, and the rule needs its attributes", enc.id),
+        })
+    }
+}
+
+struct State<'a> {
+    encs: EncTable<'a>,
+    code_lists: FxHashMap<&'a str, u32>,
+    lists: Vec<EntryList>,
+    scratch: EntryList,
+    rx_ids: FxHashMap<&'a str, u32>,
+    events: Vec<Vec<Event>>,
+    sink: Sink,
+}
+
+pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
+    let active = active_rules(eng, opts)?;
+    let map = &claims.column_map;
+    let mut encs = EncTable::build(&claims.mdtrt, map, &eng.scenes)?;
+    encs.index_diagnoses(&claims.diagnoses, map, &eng.code_sets)?;
+    for b in &claims.operations {
+        CodeView::new(b, ClaimsTable::Operations, map)?;
+    }
+    let mut fee = Vec::with_capacity(claims.fee_details.len());
+    let mut base = 0;
+    for b in &claims.fee_details {
+        let v = FeeView::new(b, map, base)?;
+        base += v.rows;
+        fee.push(v);
+    }
+    check_needs(eng, &active, claims)?;
+    let mut st = State {
+        encs,
+        code_lists: FxHashMap::default(),
+        lists: vec![EntryList::new()],
+        scratch: EntryList::new(),
+        rx_ids: FxHashMap::default(),
+        events: vec![Vec::new(); eng.rules.len()],
+        sink: Sink::default(),
+    };
+    let all_line: Vec<u32> = eng
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| active.get(*i).copied().unwrap_or(false) && r.kernel.all_lines())
+        .map(|(i, _)| i as u32)
+        .collect();
+    for (c, v) in fee.iter().enumerate() {
+        pass(eng, &active, &all_line, v, c, map, &mut st)?;
+    }
+    let State { encs, mut events, mut sink, .. } = st;
+    let env = Env { eng, fee: &fee, encs: &encs, map };
+    for (ri, evs) in events.iter_mut().enumerate() {
+        if evs.is_empty() {
+            continue;
+        }
+        evs.sort_unstable_by_key(|e| (e.enc, e.key, e.time, e.line, e.role));
+        if let Some(cr) = eng.rules.get(ri) {
+            crate::templates::finish(&cr.kernel, ri as u32, evs, &env, &mut sink)?;
+        }
+    }
+    output(&env, sink)
+}
+
+use crate::claims::Claims;
+
+fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool>> {
+    let mut active: Vec<bool> = eng
+        .pack
+        .rules
+        .iter()
+        .map(|r| opts.stage.is_none_or(|s| r.stages.contains(&s)))
+        .collect();
+    if let Some(ids) = &opts.rule_ids {
+        let mut chosen = vec![false; active.len()];
+        for id in ids {
+            let i = eng.pack.rules.iter().position(|r| &r.id == id).ok_or_else(|| Error::Argument {
+                argument: "rule_ids".into(),
+                message: format!("unknown rule id {id:?}"),
+            })?;
+            if let Some(c) = chosen.get_mut(i) {
+                *c = true;
+            }
+        }
+        active.iter_mut().zip(chosen).for_each(|(a, c)| *a &= c);
+    }
+    Ok(active)
+}
+
+fn check_needs(eng: &Engine, active: &[bool], claims: &Claims) -> Result<()> {
+    for (i, rule) in eng.pack.rules.iter().enumerate() {
+        if !active.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        for (table, col) in rule.template.needs {
+            let src = claims.column_map.source(*table, col);
+            for b in claims.table(*table) {
+                if b.schema_ref().index_of(src).is_err() {
+                    return Err(Error::Column {
+                        table: table.name().into(),
+                        column: src.into(),
+                        message: format!("missing; rule {:?} (template {}) needs it", rule.id, rule.template.name),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Entry list id of `code`: looked up once per distinct code per call.
+#[inline]
+fn list_id<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, code: &'a str) -> u32 {
+    if let Some(&id) = st.code_lists.get(code) {
+        return id;
+    }
+    eng.index.lookup(code, &mut st.scratch);
+    st.scratch.retain(|e| {
+        eng.entries.get(*e as usize).is_some_and(|en| active.get(en.rule as usize).copied().unwrap_or(false))
+    });
+    let id = if st.scratch.is_empty() {
+        0
+    } else {
+        st.lists.push(st.scratch.clone());
+        (st.lists.len() - 1) as u32
+    };
+    st.code_lists.insert(code, id);
+    id
+}
+
+/// Rows of a chunk whose code has active entries, with the entry list id.
+fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'a>) -> Vec<(u32, u32)> {
+    let mut hits = Vec::new();
+    let flat = |st: &mut State<'a>, f: FlatStr<'a>, hits: &mut Vec<(u32, u32)>| {
+        let mut last: Option<(&'a str, u32)> = None;
+        for r in 0..f.len() {
+            let Some(code) = f.get(r) else { continue };
+            let id = match last {
+                Some((c, id)) if c == code => id,
+                _ => {
+                    let id = list_id(eng, active, st, code);
+                    last = Some((code, id));
+                    id
+                }
+            };
+            if id != 0 {
+                hits.push((r as u32, id));
+            }
+        }
+    };
+    match col {
+        StrCol::Flat(f) => flat(st, *f, &mut hits),
+        StrCol::Dict { keys, values, .. } => {
+            let ids: Vec<u32> = (0..values.len()).map(|k| values.get(k).map_or(0, |c| list_id(eng, active, st, c))).collect();
+            keys.for_each(|r, k| {
+                if let Some(&id) = k.and_then(|k| ids.get(k)) {
+                    if id != 0 {
+                        hits.push((r as u32, id));
+                    }
+                }
+            });
+        }
+    }
+    hits
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pass<'a>(
+    eng: &Engine,
+    active: &[bool],
+    all_line: &[u32],
+    v: &FeeView<'a>,
+    chunk: usize,
+    map: &ColumnMap,
+    st: &mut State<'a>,
+) -> Result<()> {
+    let hits = hits_of(eng, active, st, &v.hilist_code);
+    let mut last_enc: Option<(&'a str, u32)> = None;
+    let mut enc_of = |st: &mut State<'a>, row: usize, rule: &Rule| -> Result<u32> {
+        let id = v.mdtrt_id.get(row).ok_or_else(|| Error::Value {
+            table: "fee_details".into(),
+            column: map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+            row: v.base + row,
+            rule_id: Some(rule.id.clone()),
+            message: "null encounter id".into(),
+        })?;
+        if let Some((l, e)) = last_enc {
+            if l == id {
+                return Ok(e);
+            }
+        }
+        let e = st.encs.intern(id);
+        last_enc = Some((id, e));
+        Ok(e)
+    };
+    // Data-quality rules: every line.
+    for &ri in all_line {
+        let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
+        let needs_enc = cr.kernel.needs_encounter() || cr.scene_mask != 0b1111;
+        for row in 0..v.rows {
+            let line = LineAt { v, row, packed: pack_line(chunk, row), map };
+            let time = line.time();
+            if cr.from != i64::MIN || cr.to != i64::MAX {
+                match time {
+                    None => {
+                        st.sink.unjudged(ri, "fee_ocur_time is null and the rule has effective dates");
+                        continue;
+                    }
+                    Some(t) if !(cr.from <= t && t < cr.to) => continue,
+                    _ => {}
+                }
+            }
+            let enc = if needs_enc { enc_of(st, row, rule)? } else { u32::MAX };
+            let er = st.encs.get(enc).copied().unwrap_or_default();
+            if needs_enc && er.scene != 0 && er.scene & cr.scene_mask == 0 {
+                continue;
+            }
+            crate::templates::eval_line(&cr.kernel, ri, NO_ROW, &line, enc, &er, &st.encs, eng, &mut st.sink)?;
+        }
+    }
+    // Code-selected rules: only lines whose code has entries.
+    for (row, lid) in hits {
+        let row = row as usize;
+        let line = LineAt { v, row, packed: pack_line(chunk, row), map };
+        let time = line.time();
+        let Some(list) = st.lists.get(lid as usize).cloned() else { continue };
+        let mut enc = u32::MAX;
+        for e in list {
+            let Some(entry): Option<&Entry> = eng.entries.get(e as usize) else { continue };
+            let ri = entry.rule;
+            let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
+            if entry.bounded() {
+                match time {
+                    None => {
+                        st.sink.unjudged(ri, "fee_ocur_time is null and the knowledge point has effective dates");
+                        continue;
+                    }
+                    Some(t) if !entry.in_force(t) => continue,
+                    _ => {}
+                }
+            }
+            if enc == u32::MAX {
+                enc = enc_of(st, row, rule)?;
+            }
+            let er = st.encs.get(enc).copied().unwrap_or_default();
+            if er.scene != 0 && er.scene & cr.scene_mask == 0 {
+                continue;
+            }
+            if cr.kernel.is_windowed() {
+                let key = match crate::templates::event_key(&cr.kernel, entry, &line, st) {
+                    Some(k) => k,
+                    None => {
+                        st.sink.unjudged(ri, "fee_ocur_time is null and the prescription has no rxno");
+                        continue;
+                    }
+                };
+                if let Some(evs) = st.events.get_mut(ri as usize) {
+                    evs.push(Event {
+                        enc,
+                        key,
+                        time: time.unwrap_or(i64::MIN),
+                        has_time: time.is_some(),
+                        line: line.packed,
+                        row: entry.row,
+                        role: entry.role,
+                    });
+                }
+            } else {
+                crate::templates::eval_line(&cr.kernel, ri, entry.row, &line, enc, &er, &st.encs, eng, &mut st.sink)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Interns a prescription number for grouping.
+pub(crate) fn rx_id<'a>(st_rx: &mut FxHashMap<&'a str, u32>, rx: &'a str) -> u32 {
+    let n = st_rx.len() as u32;
+    *st_rx.entry(rx).or_insert(n)
+}
+
+/// Gives templates access to prescription interning without exposing the state.
+pub(crate) trait RxInterner<'a> {
+    fn rx(&mut self, rx: &'a str) -> u32;
+}
+
+impl<'a> RxInterner<'a> for State<'a> {
+    fn rx(&mut self, rx: &'a str) -> u32 {
+        rx_id(&mut self.rx_ids, rx)
+    }
+}
+
+fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
+    let mut rows: Vec<(usize, Finding)> = Vec::with_capacity(sink.hits.len());
+    for h in sink.hits {
+        let (Some(rule), Some(cr)) = (env.rule(h.rule), env.eng.rules.get(h.rule as usize)) else { continue };
+        let line = h.line.and_then(|p| env.line(p));
+        let enc_idx = if h.enc == u32::MAX {
+            line.as_ref().and_then(|l| l.v.mdtrt_id.get(l.row)).and_then(|id| env.encs.find(id))
+        } else {
+            Some(h.enc)
+        };
+        let mut enc = enc_idx.and_then(|i| env.encs.get(i)).copied().unwrap_or_default();
+        if enc.id.is_empty() {
+            enc.id = match line.as_ref().and_then(|l| l.v.mdtrt_id.get(l.row)) {
+                Some(id) => id,
+                None => {
+                    return Err(Error::Value {
+                        table: "fee_details".into(),
+                        column: env.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+                        row: line.as_ref().map_or(0, |l| l.global_row()),
+                        rule_id: Some(rule.id.clone()),
+                        message: "null encounter id on a line with a finding".into(),
+                    })
+                }
+            };
+        }
+        let related = h.related.and_then(|p| env.line(p));
+        let sn = match &line {
+            None => None,
+            Some(l) => Some(l.v.feedetl_sn.get(l.row).ok_or_else(|| Error::Value {
+                table: "fee_details".into(),
+                column: env.map.source(ClaimsTable::FeeDetails, "feedetl_sn").into(),
+                row: l.global_row(),
+                rule_id: Some(rule.id.clone()),
+                message: "null line id on a line with a finding".into(),
+            })?),
+        };
+        let related_sn = related.as_ref().and_then(|l| l.v.feedetl_sn.get(l.row));
+        let item_code = line.as_ref().and_then(|l| l.code());
+        let kp_id = cr.kp_id(h.kp_row);
+        let item_name = line
+            .as_ref()
+            .and_then(|l| l.v.hilist_name.and_then(|c| c.get(l.row)).map(str::to_string))
+            .or_else(|| cr.row_str("item_name", h.kp_row))
+            .or_else(|| item_code.map(str::to_string));
+        let psn = enc.psn.or_else(|| line.as_ref().and_then(|l| l.v.psn_no.and_then(|c| c.get(l.row))));
+        let amount = h.amount.map(|a| (a * 100.0).round() / 100.0);
+        let amount_s = amount.map(money).unwrap_or_default();
+        let mut args: Vec<(&str, &str)> = vec![
+            ("rule_name", rule.name.as_str()),
+            ("item_code", item_code.unwrap_or("")),
+            ("item_name", item_name.as_deref().unwrap_or("")),
+            ("amount", amount_s.as_str()),
+            ("kp_id", kp_id.as_deref().unwrap_or("")),
+        ];
+        args.extend(h.args.iter().map(|(k, v)| (*k, v.as_str())));
+        let message = render(&rule.message, &args);
+        let basis = cr.row_str("basis", h.kp_row).or_else(|| rule.basis.clone());
+        let finding_id = stable_id(&[&rule.id, enc.id, sn.unwrap_or(""), related_sn.unwrap_or(""), kp_id.as_deref().unwrap_or("")]);
+        rows.push((
+            h.rule as usize,
+            Finding {
+                finding_id,
+                rule_id: rule.id.clone(),
+                rule_code: rule.code.clone(),
+                rule_name: rule.name.clone(),
+                template: rule.template.name.to_string(),
+                severity: rule.severity.label().to_string(),
+                warn_level: rule.warn_level,
+                psn_no: psn.map(str::to_string),
+                mdtrt_id: enc.id.to_string(),
+                fixmedins_code: enc.fixmedins.map(str::to_string),
+                feedetl_sn: sn.map(str::to_string),
+                item_code: item_code.map(str::to_string),
+                item_name,
+                bilg_dept_codg: line.as_ref().and_then(|l| l.dept()).map(str::to_string),
+                related_feedetl_sn: related_sn.map(str::to_string),
+                amount,
+                message,
+                kp_id,
+                basis,
+            },
+        ));
+    }
+    rows.sort_by(|(ra, a), (rb, b)| {
+        (&a.mdtrt_id, &a.feedetl_sn, ra, &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(
+            &b.mdtrt_id,
+            &b.feedetl_sn,
+            rb,
+            &b.related_feedetl_sn,
+            &b.kp_id,
+            &b.finding_id,
+        ))
+    });
+    rows.dedup_by(|(_, a), (_, b)| a.finding_id == b.finding_id);
+    let unjudged = sink
+        .unjudged
+        .into_iter()
+        .filter_map(|((r, reason), count)| {
+            env.rule(r).map(|rule| Unjudged { rule_id: rule.id.clone(), reason: reason.to_string(), count })
+        })
+        .collect();
+    Ok(CheckOutput { findings: rows.into_iter().map(|(_, f)| f).collect(), unjudged })
+}

@@ -1,0 +1,46 @@
+//! # medaudit-core
+//!
+//! The rule engine of medaudit: China's national medical-insurance smart-supervision rules
+//! (医保基金智能监管 “两库”) evaluated over Apache Arrow claims, with no IO, no global state and
+//! no threads of its own.
+//!
+//! * [`claims`]: the four national tables (`mdtrt`, `diagnoses`, `operations`, `fee_details`),
+//!   the Arrow variants accepted, the column map, and what a null means.
+//! * [`pack`]: the rule-pack JSON format and its validation.
+//! * [`knowledge`]: knowledge tables (知识点) keyed by exact code or prefix, versioned.
+//! * [`templates`]: the rule templates and where each lives.
+//! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
+//!   or an Arrow batch).
+//! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
+//!
+//! ```
+//! use medaudit_core::{synth, CheckOptions, Engine, RulePack};
+//! let engine = Engine::new(RulePack::sample()?)?;
+//! let data = synth::generate(&synth::Config { encounters: 200, seed: 7, ..Default::default() });
+//! let out = engine.check(&data.claims, &CheckOptions::default())?;
+//! assert_eq!(out.findings.len(), data.truth.len());
+//! # Ok::<(), medaudit_core::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod claims;
+mod engine;
+pub mod error;
+pub mod findings;
+pub mod knowledge;
+pub mod pack;
+pub mod synth;
+pub mod templates;
+pub mod time;
+
+pub use claims::{canonical_schema, Claims, ClaimsTable, ColumnMap};
+pub use engine::{CheckOptions, Engine};
+pub use error::{Error, Result};
+pub use findings::{findings_schema, CheckOutput, Finding, Unjudged};
+pub use knowledge::{KnowledgeTable, MatchMode};
+pub use pack::{RulePack, Scene, Severity, Stage};
+
+/// The library version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

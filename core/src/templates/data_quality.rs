@@ -1,0 +1,133 @@
+//! Data-quality templates over every line: `amount_mismatch` and `fee_time`.
+
+use super::{line_hit, rule_param as P, Compiled, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
+use crate::claims::ClaimsTable;
+use crate::engine::encounters::EncRow;
+use crate::engine::run::{need_row, LineAt, Sink};
+use crate::error::Result;
+use crate::findings::money;
+use crate::pack::Rule;
+use crate::time::{day_of, format_datetime};
+
+/// 明细金额与数量×单价不符.
+pub static AMOUNT_MISMATCH: TemplateSpec = TemplateSpec {
+    name: "amount_mismatch",
+    title: "费用明细金额不符 (数据质量)",
+    doc: "det_item_fee_sumamt differs from cnt × pric by more than the tolerance. Every line is checked; a null cnt, pric or amount is an error.",
+    knowledge: KnowledgeUse::None,
+    params: &[P("tolerance", ParamKind::Num, false, "allowed difference in yuan, default 0.01")],
+    placeholders: &["cnt", "pric", "sumamt"],
+    default_message: "{item_name}明细金额{sumamt}元与数量{cnt}×单价{pric}不符",
+    amount: "|det_item_fee_sumamt − cnt × pric|",
+    needs: &[(ClaimsTable::FeeDetails, "cnt"), (ClaimsTable::FeeDetails, "pric"), (ClaimsTable::FeeDetails, "det_item_fee_sumamt")],
+};
+
+/// 费用发生时间在就诊期间外 / 出院后 / 死亡后.
+pub static FEE_TIME: TemplateSpec = TemplateSpec {
+    name: "fee_time",
+    title: "费用发生时间异常: 住院期间外 / 出院后 / 死亡后 (数据质量)",
+    doc: "check=outside_stay: fee_ocur_time before begntime or after endtime; after_discharge: after endtime; after_death: on a calendar day after die_date. tolerance_hours widens the stay.",
+    knowledge: KnowledgeUse::None,
+    params: &[
+        P("check", ParamKind::Enum(&["outside_stay", "after_discharge", "after_death"]), true, "which bound"),
+        P("tolerance_hours", ParamKind::Num, false, "hours allowed beyond the bound, default 0"),
+    ],
+    placeholders: &["fee_time", "bound"],
+    default_message: "{item_name}费用发生时间{fee_time}，{bound}",
+    amount: "the line's det_item_fee_sumamt",
+    needs: &[(ClaimsTable::FeeDetails, "fee_ocur_time")],
+};
+
+pub(crate) struct AmountMismatch {
+    tol: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Outside,
+    AfterDischarge,
+    AfterDeath,
+}
+
+pub(crate) struct FeeTime {
+    check: Check,
+    tol: i64,
+}
+
+pub(crate) fn compile_amount(p: &Params) -> Result<Compiled> {
+    Ok(Compiled::new(Kernel::AmountMismatch(AmountMismatch { tol: p.num("tolerance", None)?.unwrap_or(0.01) })))
+}
+
+pub(crate) fn compile_fee_time(p: &Params) -> Result<Compiled> {
+    let check = match p.req_str("check", None)?.as_str() {
+        "outside_stay" => Check::Outside,
+        "after_discharge" => Check::AfterDischarge,
+        _ => Check::AfterDeath,
+    };
+    let tol = (p.num("tolerance_hours", None)?.unwrap_or(0.0) * 3600.0) as i64;
+    Ok(Compiled::new(Kernel::FeeTime(FeeTime { check, tol })))
+}
+
+impl AmountMismatch {
+    pub(crate) fn eval(&self, spec: &Rule, rule: u32, line: &LineAt, sink: &mut Sink) -> Result<()> {
+        let cnt = line.need("cnt", line.cnt(), spec)?;
+        let pric = line.need("pric", line.pric(), spec)?;
+        let sum = line.need("det_item_fee_sumamt", line.amount(), spec)?;
+        let diff = (sum - cnt * pric).abs();
+        if diff <= self.tol + 1e-9 {
+            return Ok(());
+        }
+        // Encounter index is resolved at rendering from the line's mdtrt_id.
+        let mut hit = line_hit(rule, u32::MAX, line, super::super::engine::NO_ROW, Some(diff));
+        hit.args.push(("cnt", trim_num(cnt)));
+        hit.args.push(("pric", money(pric)));
+        hit.args.push(("sumamt", money(sum)));
+        sink.hits.push(hit);
+        Ok(())
+    }
+}
+
+fn trim_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+impl FeeTime {
+    pub(crate) fn eval(&self, spec: &Rule, rule: u32, line: &LineAt, enc: u32, er: &EncRow, sink: &mut Sink) -> Result<()> {
+        let er = need_row(er, line, spec)?;
+        let Some(t) = line.time() else {
+            sink.unjudged(rule, "fee_ocur_time is null");
+            return Ok(());
+        };
+        let bound = match self.check {
+            Check::Outside | Check::AfterDischarge => {
+                let (Some(b), Some(e)) = (er.begn, er.end) else {
+                    sink.unjudged(rule, "begntime or endtime is null");
+                    return Ok(());
+                };
+                if self.check == Check::Outside && t < b - self.tol {
+                    Some(format!("早于入院时间{}", format_datetime(b)))
+                } else if t > e + self.tol {
+                    Some(format!("晚于出院时间{}", format_datetime(e)))
+                } else {
+                    None
+                }
+            }
+            Check::AfterDeath => match er.die {
+                None => None,
+                Some(d) if day_of(t - self.tol) > day_of(d) => Some(format!("晚于死亡日期{}", format_datetime(d).get(..10).unwrap_or(""))),
+                Some(_) => None,
+            },
+        };
+        if let Some(b) = bound {
+            let mut hit = line_hit(rule, enc, line, super::super::engine::NO_ROW, line.amount());
+            hit.args.push(("fee_time", format_datetime(t)));
+            hit.args.push(("bound", b));
+            sink.hits.push(hit);
+        }
+        Ok(())
+    }
+}
