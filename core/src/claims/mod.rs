@@ -19,9 +19,11 @@
 //! This module never copies column data and never reads anything but the batches it is given.
 
 pub mod column;
+pub mod json;
 mod schema;
 
 pub use column::{NumCol, StrCol, TimeCol};
+pub use json::claims_from_json;
 pub use schema::{canonical_schema, columns, ClaimsTable, ColumnKind, ColumnSpec};
 
 use crate::error::{Error, Result};
