@@ -98,10 +98,10 @@ fn table_from_rows(t: ClaimsTable, rows: &[Value], forced: &Map<String, Value>, 
             }
         }
     }
-    for spec in columns(t) {
-        let src = map.source(t, spec.name);
-        if spec.required && !names.iter().any(|n| n == src) && rows.is_empty() {
-            names.push(src.to_string());
+    if rows.is_empty() {
+        // An empty table has the whole canonical schema: no rows, nothing missing.
+        for spec in columns(t) {
+            names.push(map.source(t, spec.name).to_string());
         }
     }
     let mut fields = Vec::new();
