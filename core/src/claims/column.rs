@@ -48,7 +48,7 @@ impl DictKeys<'_> {
     pub fn get(&self, i: usize) -> Option<usize> {
         macro_rules! k {
             ($a:expr) => {
-                if $a.is_null(i) {
+                if i >= $a.len() || $a.is_null(i) {
                     None
                 } else {
                     usize::try_from($a.value(i)).ok()

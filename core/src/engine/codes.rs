@@ -10,19 +10,25 @@ use smallvec::SmallVec;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// A small, fast, non-cryptographic hasher (the Fx hash of rustc) for interning codes.
+/// A small, fast, non-cryptographic hasher for interning codes: one folded multiply per 8 bytes
+/// (as in foldhash and wyhash). A plain Fx hash (multiply only) leaves the low bits, which
+/// hashbrown uses to pick a bucket, blind to the high bytes of a word, so keys such as
+/// `MD0000012345` collide by the thousand; a test below guards against that.
 /// Codes are not attacker-chosen keys of a long-lived map: each map lives for one check call.
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher {
     hash: u64,
 }
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl FxHasher {
+    /// Folded multiply: the 128-bit product's halves XORed, so every input bit reaches every
+    /// output bit (a plain multiply only carries low bits upward).
     #[inline]
     fn add(&mut self, w: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+        let x = u128::from(self.hash ^ w).wrapping_mul(u128::from(SEED));
+        self.hash = (x as u64) ^ ((x >> 64) as u64);
     }
 }
 
@@ -36,11 +42,9 @@ impl Hasher for FxHasher {
             self.add(u64::from_le_bytes(w));
         }
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(w) ^ ((bytes.len() as u64) << 56));
     }
     #[inline]
     fn write_u8(&mut self, i: u8) {
@@ -183,6 +187,18 @@ impl CodeSets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hasher_spreads_sequential_ids_over_low_bits() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<FxHasher>::default();
+        let mut low: std::collections::HashSet<u64> = std::collections::HashSet::new();
+        for i in 0..100_000u32 {
+            low.insert(b.hash_one(format!("MD{i:010}")) & 0xffff);
+        }
+        // 100k keys over 65,536 low-bit patterns: a good hash fills most of them.
+        assert!(low.len() > 50_000, "only {} distinct low-16-bit patterns", low.len());
+    }
 
     #[test]
     fn prefix_and_exact_lookup_in_entry_order() {

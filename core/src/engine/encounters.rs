@@ -30,6 +30,13 @@ pub(crate) struct EncRow<'a> {
 
 pub(crate) struct EncTable<'a> {
     pub rows: Vec<EncRow<'a>>,
+    /// Rows `[0, n_mdtrt)` come from `mdtrt`; later ones were met only in lines or diagnoses.
+    n_mdtrt: usize,
+    /// Whether the `mdtrt` ids are strictly increasing: then they are found by a cursor (lines
+    /// come grouped in the same order) or a binary search, with no hash map, like a merge join.
+    sorted: bool,
+    cursor: usize,
+    /// Unsorted `mdtrt`: every id. Sorted: only the ids not in `mdtrt`.
     by_id: FxHashMap<&'a str, u32>,
     diag_bits: Vec<u64>,
     stride: usize,
@@ -42,7 +49,10 @@ impl<'a> EncTable<'a> {
         let n: usize = mdtrt.iter().map(RecordBatch::num_rows).sum();
         let mut t = EncTable {
             rows: Vec::with_capacity(n),
-            by_id: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            n_mdtrt: 0,
+            sorted: true,
+            cursor: 0,
+            by_id: FxHashMap::default(),
             diag_bits: Vec::new(),
             stride: 0,
             has_diagnoses: false,
@@ -79,27 +89,58 @@ impl<'a> EncTable<'a> {
                     die: v.die_date.and_then(|c| c.get(r)),
                     scene,
                 };
-                let idx = t.rows.len() as u32;
-                if let Some(first) = t.by_id.insert(id, idx) {
-                    let first_row = t.rows.get(first as usize).map_or(0, |x| x.mdtrt_row);
-                    return Err(Error::Value {
-                        table: "mdtrt".into(),
-                        column: map.source(ClaimsTable::Mdtrt, "mdtrt_id").into(),
-                        row: g,
-                        rule_id: None,
-                        message: format!("duplicate encounter id {id:?} (first at row {first_row})"),
-                    });
+                if t.sorted && t.rows.last().is_some_and(|prev| prev.id >= id) {
+                    t.sorted = false;
                 }
                 t.rows.push(row);
             }
             base += v.rows;
         }
+        t.n_mdtrt = t.rows.len();
+        if !t.sorted {
+            t.by_id.reserve(t.rows.len());
+            for (i, r) in t.rows.iter().enumerate() {
+                if let Some(first) = t.by_id.insert(r.id, i as u32) {
+                    let first_row = t.rows.get(first as usize).map_or(0, |x| x.mdtrt_row);
+                    return Err(Error::Value {
+                        table: "mdtrt".into(),
+                        column: map.source(ClaimsTable::Mdtrt, "mdtrt_id").into(),
+                        row: r.mdtrt_row,
+                        rule_id: None,
+                        message: format!("duplicate encounter id {:?} (first at row {first_row})", r.id),
+                    });
+                }
+            }
+        }
         Ok(t)
+    }
+
+    /// The `mdtrt` row of `id` when the ids are sorted: the cursor, the next row, else a binary search.
+    #[inline]
+    fn find_sorted(&mut self, id: &str) -> Option<usize> {
+        let c = self.cursor;
+        if c < self.n_mdtrt {
+            if self.rows.get(c).is_some_and(|r| r.id == id) {
+                return Some(c);
+            }
+            if c + 1 < self.n_mdtrt && self.rows.get(c + 1).is_some_and(|r| r.id == id) {
+                self.cursor = c + 1;
+                return Some(c + 1);
+            }
+        }
+        let i = self.rows.get(..self.n_mdtrt)?.binary_search_by(|r| r.id.cmp(id)).ok()?;
+        self.cursor = i;
+        Some(i)
     }
 
     /// The index of encounter `id`, adding an encounter without an `mdtrt` row if it is new.
     #[inline]
     pub fn intern(&mut self, id: &'a str) -> u32 {
+        if self.sorted {
+            if let Some(i) = self.find_sorted(id) {
+                return i as u32;
+            }
+        }
         if let Some(&i) = self.by_id.get(id) {
             return i;
         }
@@ -111,6 +152,11 @@ impl<'a> EncTable<'a> {
 
     /// The index of encounter `id`, if known.
     pub fn find(&self, id: &str) -> Option<u32> {
+        if self.sorted {
+            if let Ok(i) = self.rows.get(..self.n_mdtrt).unwrap_or(&[]).binary_search_by(|r| r.id.cmp(id)) {
+                return Some(i as u32);
+            }
+        }
         self.by_id.get(id).copied()
     }
 
@@ -119,8 +165,16 @@ impl<'a> EncTable<'a> {
     }
 
     /// Reads the diagnoses: each distinct code is matched once against every code set.
-    pub fn index_diagnoses(&mut self, batches: &'a [RecordBatch], map: &'a ColumnMap, sets: &CodeSets) -> Result<()> {
+    ///
+    /// Reads the diagnoses when a rule needs them (`sets` given); validates them in any case.
+    pub fn index_diagnoses(&mut self, batches: &'a [RecordBatch], map: &'a ColumnMap, sets: Option<&CodeSets>) -> Result<()> {
         self.has_diagnoses = !batches.is_empty();
+        let Some(sets) = sets else {
+            for b in batches {
+                CodeView::new(b, ClaimsTable::Diagnoses, map)?;
+            }
+            return Ok(());
+        };
         self.stride = sets.words();
         let mut cache: FxHashMap<&'a str, Vec<u64>> = FxHashMap::default();
         let mut base = 0;

@@ -2,12 +2,13 @@
 
 use super::codes::{EntryList, FxHashMap};
 use super::encounters::{EncRow, EncTable};
-use super::{CheckOptions, Engine, Entry, NO_ROW};
+use super::{CheckOptions, Engine, Entry};
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
 use crate::claims::column::FlatStr;
 use crate::error::{Error, Result};
 use crate::findings::{money, render, stable_id, CheckOutput, Finding, Unjudged};
 use crate::pack::Rule;
+use arrow_array::Array;
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
@@ -144,6 +145,7 @@ struct State<'a> {
     lists: Vec<EntryList>,
     scratch: EntryList,
     rx_ids: FxHashMap<&'a str, u32>,
+    last_rx: Option<(&'a str, u32)>,
     events: Vec<Vec<Event>>,
     sink: Sink,
 }
@@ -152,7 +154,12 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     let active = active_rules(eng, opts)?;
     let map = &claims.column_map;
     let mut encs = EncTable::build(&claims.mdtrt, map, &eng.scenes)?;
-    encs.index_diagnoses(&claims.diagnoses, map, &eng.code_sets)?;
+    let wants_diagnoses = eng
+        .rules
+        .iter()
+        .enumerate()
+        .any(|(i, r)| active.get(i).copied().unwrap_or(false) && matches!(r.kernel, crate::templates::Kernel::Diagnosis(_)));
+    encs.index_diagnoses(&claims.diagnoses, map, if wants_diagnoses { Some(&eng.code_sets) } else { None })?;
     for b in &claims.operations {
         CodeView::new(b, ClaimsTable::Operations, map)?;
     }
@@ -170,6 +177,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
         lists: vec![EntryList::new()],
         scratch: EntryList::new(),
         rx_ids: FxHashMap::default(),
+        last_rx: None,
         events: vec![Vec::new(); eng.rules.len()],
         sink: Sink::default(),
     };
@@ -284,6 +292,30 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
         }
     };
     match col {
+        StrCol::Flat(FlatStr::Utf8(a)) if a.null_count() == 0 => {
+            // The common case, one tight loop over the offsets: no per-row dispatch or null test.
+            let mut last: Option<(&'a str, u32)> = None;
+            let offsets = a.value_offsets();
+            let values = a.value_data();
+            for (r, w) in offsets.windows(2).enumerate() {
+                let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { continue };
+                let Some(bytes) = values.get(lo..hi) else { continue };
+                // SAFETY-free: the array is valid Utf8, so any value slice is valid UTF-8;
+                // from_utf8 re-checks cheaply on short codes and never fails here.
+                let Ok(code) = std::str::from_utf8(bytes) else { continue };
+                let id = match last {
+                    Some((c, id)) if c == code => id,
+                    _ => {
+                        let id = list_id(eng, active, st, code);
+                        last = Some((code, id));
+                        id
+                    }
+                };
+                if id != 0 {
+                    hits.push((r as u32, id));
+                }
+            }
+        }
         StrCol::Flat(f) => flat(st, *f, &mut hits),
         StrCol::Dict { keys, values, .. } => {
             let ids: Vec<u32> = (0..values.len()).map(|k| values.get(k).map_or(0, |c| list_id(eng, active, st, c))).collect();
@@ -299,6 +331,38 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
     hits
 }
 
+/// The encounter of every line of a chunk (`u32::MAX` for a null `mdtrt_id`): one string compare
+/// per line (lines usually come grouped by encounter) and one hash per change of encounter.
+fn line_encounters<'a>(v: &FeeView<'a>, encs: &mut EncTable<'a>) -> Vec<u32> {
+    let mut out = Vec::with_capacity(v.rows);
+    let mut last: Option<(&'a str, u32)> = None;
+    for row in 0..v.rows {
+        let e = match v.mdtrt_id.get(row) {
+            None => u32::MAX,
+            Some(id) => match last {
+                Some((l, e)) if l == id => e,
+                _ => {
+                    let e = encs.intern(id);
+                    last = Some((id, e));
+                    e
+                }
+            },
+        };
+        out.push(e);
+    }
+    out
+}
+
+fn null_encounter(v: &FeeView, row: usize, map: &ColumnMap, rule: &Rule) -> Error {
+    Error::Value {
+        table: "fee_details".into(),
+        column: map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+        row: v.base + row,
+        rule_id: Some(rule.id.clone()),
+        message: "null encounter id".into(),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn pass<'a>(
     eng: &Engine,
@@ -310,57 +374,24 @@ fn pass<'a>(
     st: &mut State<'a>,
 ) -> Result<()> {
     let hits = hits_of(eng, active, st, &v.hilist_code);
-    let mut last_enc: Option<(&'a str, u32)> = None;
-    let mut enc_of = |st: &mut State<'a>, row: usize, rule: &Rule| -> Result<u32> {
-        let id = v.mdtrt_id.get(row).ok_or_else(|| Error::Value {
-            table: "fee_details".into(),
-            column: map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-            row: v.base + row,
-            rule_id: Some(rule.id.clone()),
-            message: "null encounter id".into(),
-        })?;
-        if let Some((l, e)) = last_enc {
-            if l == id {
-                return Ok(e);
-            }
-        }
-        let e = st.encs.intern(id);
-        last_enc = Some((id, e));
-        Ok(e)
-    };
-    // Data-quality rules: every line.
+    // Data-quality rules judge every line, column by column.
+    let needs_all = all_line.iter().any(|&ri| eng.rules.get(ri as usize).is_some_and(|cr| cr.kernel.needs_encounter() || cr.scene_mask != 0b1111));
+    let line_enc = if needs_all { Some(line_encounters(v, &mut st.encs)) } else { None };
     for &ri in all_line {
         let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
-        let needs_enc = cr.kernel.needs_encounter() || cr.scene_mask != 0b1111;
-        for row in 0..v.rows {
-            let line = LineAt { v, row, packed: pack_line(chunk, row), map };
-            let time = line.time();
-            if cr.from != i64::MIN || cr.to != i64::MAX {
-                match time {
-                    None => {
-                        st.sink.unjudged(ri, "fee_ocur_time is null and the rule has effective dates");
-                        continue;
-                    }
-                    Some(t) if !(cr.from <= t && t < cr.to) => continue,
-                    _ => {}
-                }
-            }
-            let enc = if needs_enc { enc_of(st, row, rule)? } else { u32::MAX };
-            let er = st.encs.get(enc).copied().unwrap_or_default();
-            if needs_enc && er.scene != 0 && er.scene & cr.scene_mask == 0 {
-                continue;
-            }
-            crate::templates::eval_line(&cr.kernel, ri, NO_ROW, &line, enc, &er, &st.encs, eng, &mut st.sink)?;
-        }
+        let ctx = crate::templates::data_quality::ScanCtx { rule, ri, cr, v, chunk, map, line_enc: line_enc.as_deref(), encs: &st.encs };
+        crate::templates::data_quality::scan(&cr.kernel, &ctx, &mut st.sink)?;
     }
     // Code-selected rules: only lines whose code has entries.
+    let mut last_enc: Option<(&'a str, u32)> = None;
     for (row, lid) in hits {
         let row = row as usize;
         let line = LineAt { v, row, packed: pack_line(chunk, row), map };
         let time = line.time();
-        let Some(list) = st.lists.get(lid as usize).cloned() else { continue };
+        let n = st.lists.get(lid as usize).map_or(0, |l| l.len());
         let mut enc = u32::MAX;
-        for e in list {
+        for k in 0..n {
+            let Some(e) = st.lists.get(lid as usize).and_then(|l| l.get(k)).copied() else { continue };
             let Some(entry): Option<&Entry> = eng.entries.get(e as usize) else { continue };
             let ri = entry.rule;
             let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
@@ -375,7 +406,20 @@ fn pass<'a>(
                 }
             }
             if enc == u32::MAX {
-                enc = enc_of(st, row, rule)?;
+                enc = match line_enc.as_ref().and_then(|le| le.get(row)).copied() {
+                    Some(e) if e != u32::MAX => e,
+                    _ => {
+                        let id = v.mdtrt_id.get(row).ok_or_else(|| null_encounter(v, row, map, rule))?;
+                        match last_enc {
+                            Some((l, e)) if l == id => e,
+                            _ => {
+                                let e = st.encs.intern(id);
+                                last_enc = Some((id, e));
+                                e
+                            }
+                        }
+                    }
+                };
             }
             let er = st.encs.get(enc).copied().unwrap_or_default();
             if er.scene != 0 && er.scene & cr.scene_mask == 0 {
@@ -421,7 +465,14 @@ pub(crate) trait RxInterner<'a> {
 
 impl<'a> RxInterner<'a> for State<'a> {
     fn rx(&mut self, rx: &'a str) -> u32 {
-        rx_id(&mut self.rx_ids, rx)
+        if let Some((l, id)) = self.last_rx {
+            if l == rx {
+                return id;
+            }
+        }
+        let id = rx_id(&mut self.rx_ids, rx);
+        self.last_rx = Some((rx, id));
+        id
     }
 }
 

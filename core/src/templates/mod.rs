@@ -462,8 +462,8 @@ pub(crate) fn eval_line(
             sink.hits.push(line_hit(rule, enc, line, kp_row, line.amount()));
             Ok(())
         }
-        Kernel::AmountMismatch(k) => k.eval(spec, rule, line, sink),
-        Kernel::FeeTime(k) => k.eval(spec, rule, line, enc, er, sink),
+        // Data-quality kernels scan whole chunks (see data_quality::scan).
+        Kernel::AmountMismatch(_) | Kernel::FeeTime(_) => Ok(()),
         Kernel::Diagnosis(k) => k.eval(rule, kp_row, line, enc, encs, sink),
         Kernel::Quantity(_) | Kernel::Pair(_) | Kernel::SurgeryDiscount(_) | Kernel::Prescription(_) => Ok(()),
     }
