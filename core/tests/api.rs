@@ -1,0 +1,121 @@
+//! Public API behaviour that the JSON conformance vectors cannot express: Arrow knowledge tables,
+//! row order of the encounter table, the findings Arrow schema, column maps, threads.
+
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use medaudit_core::claims::claims_from_json;
+use medaudit_core::synth::{self, Config};
+use medaudit_core::{findings_schema, CheckOptions, ClaimsTable, ColumnMap, Engine, KnowledgeTable, RulePack};
+use serde_json::json;
+use std::sync::Arc;
+
+const SEX_PACK: &str = r#"{"format":"medaudit-pack/1","id":"p","knowledge":{"t":{"match":"prefix"}},
+  "rules":[{"id":"R1","name":"限性别","template":"sex","knowledge":"t","severity":"明确违规"}]}"#;
+
+fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    let schema = Schema::new(cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>());
+    RecordBatch::try_new(Arc::new(schema), cols.into_iter().map(|(_, a)| a).collect()).unwrap()
+}
+
+#[test]
+fn knowledge_from_arrow_batches_drives_the_engine() {
+    let k = batch(vec![
+        ("code", Arc::new(StringArray::from(vec!["XG04CBA088A"])) as ArrayRef),
+        ("sex", Arc::new(StringArray::from(vec!["1"]))),
+        ("kp_id", Arc::new(StringArray::from(vec!["KP-ARROW"]))),
+    ]);
+    let kt = KnowledgeTable::from_record_batches("t", &[k]).unwrap();
+    let engine = Engine::with_knowledge(RulePack::from_json(SEX_PACK).unwrap(), vec![kt]).unwrap();
+    let claims = claims_from_json(
+        &json!({"mdtrt": [{"mdtrt_id": "M1", "gend": "2"}],
+                "fee_details": [{"feedetl_sn": "L1", "mdtrt_id": "M1", "hilist_code": "XG04CBA088A001010101467", "det_item_fee_sumamt": 3.0}]}),
+        "$",
+    )
+    .unwrap();
+    let out = engine.check(&claims, &CheckOptions::default()).unwrap();
+    assert_eq!(out.findings.len(), 1);
+    assert_eq!(out.findings[0].kp_id.as_deref(), Some("KP-ARROW"));
+    assert_eq!(out.findings[0].amount, Some(3.0));
+}
+
+#[test]
+fn knowledge_with_an_unreadable_arrow_type_names_the_column() {
+    let k = batch(vec![
+        ("code", Arc::new(StringArray::from(vec!["A"])) as ArrayRef),
+        ("sex", Arc::new(BooleanArray::from(vec![true]))),
+    ]);
+    let err = KnowledgeTable::from_record_batches("t", &[k]).unwrap_err();
+    assert_eq!(err.kind(), "knowledge");
+    assert!(err.to_string().contains("knowledge table \"t\": has Arrow type Boolean"), "{err}");
+    assert!(err.to_string().contains("(column \"sex\")"), "{err}");
+    let k = batch(vec![("code", Arc::new(Float64Array::from(vec![1.0])) as ArrayRef)]);
+    let err = KnowledgeTable::from_record_batches("t", &[k]).unwrap_err();
+    assert!(err.to_string().contains("expected a string column, found a number column (column \"code\")"), "{err}");
+}
+
+#[test]
+fn unordered_encounters_give_the_same_findings_as_ordered_ones() {
+    // The engine joins lines to encounters by a merge when mdtrt ids are sorted and by hashing
+    // otherwise; both must agree.
+    let data = synth::generate(&Config { encounters: 800, seed: 3, violation_rate: 0.3, ..Default::default() });
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    let sorted = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    let m = &data.claims.mdtrt[0];
+    let n = m.num_rows();
+    let mut shuffled = data.claims.clone();
+    shuffled.mdtrt = vec![m.slice(n / 2, n - n / 2), m.slice(0, n / 2)];
+    let reordered = engine.check(&shuffled, &CheckOptions::default()).unwrap();
+    assert!(!sorted.findings.is_empty());
+    assert_eq!(sorted, reordered);
+}
+
+#[test]
+fn findings_batch_has_the_documented_schema() {
+    let data = synth::generate(&Config { encounters: 300, seed: 5, violation_rate: 0.5, ..Default::default() });
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    let out = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    let b = out.to_record_batch();
+    assert_eq!(b.schema(), findings_schema());
+    assert_eq!(b.num_rows(), out.findings.len());
+    assert_eq!(b.schema().field_with_name("amount").unwrap().data_type(), &DataType::Float64);
+    // Every id is unique and stable across calls.
+    let again = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    let ids: std::collections::BTreeSet<_> = out.findings.iter().map(|f| f.finding_id.clone()).collect();
+    assert_eq!(ids.len(), out.findings.len());
+    assert_eq!(out, again);
+}
+
+#[test]
+fn column_map_rejects_names_that_are_not_canonical() {
+    let mut m = ColumnMap::default();
+    let err = m.insert(ClaimsTable::FeeDetails, "hilist_cod", "x").unwrap_err();
+    assert!(err.to_string().contains("\"hilist_cod\" is not a canonical column of fee_details"), "{err}");
+    let err = ColumnMap::from_json(r#"{"fees": {"a": "b"}}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown table"), "{err}");
+}
+
+#[test]
+fn one_engine_serves_many_threads_with_identical_answers() {
+    let data = synth::generate(&Config { encounters: 400, seed: 11, violation_rate: 0.3, ..Default::default() });
+    let engine = Arc::new(Engine::new(RulePack::sample().unwrap()).unwrap());
+    let want = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    let claims = Arc::new(data.claims);
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (e, c) = (engine.clone(), claims.clone());
+            std::thread::spawn(move || e.check(&c, &CheckOptions::default()).unwrap())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), want);
+    }
+}
+
+#[test]
+fn every_template_is_documented_and_in_the_sample_pack() {
+    let pack = RulePack::sample().unwrap();
+    for t in medaudit_core::templates::SPECS {
+        assert!(!t.doc.is_empty() && !t.amount.is_empty() && !t.title.is_empty(), "{}", t.name);
+        assert!(pack.rules.iter().any(|r| r.template.name == t.name), "sample pack lacks template {}", t.name);
+    }
+}
