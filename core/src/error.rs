@@ -128,17 +128,7 @@ impl Error {
         Error::Rule { rule_id: rule_id.to_string(), field: field.into(), message: message.into() }
     }
 
-    pub(crate) fn knowledge(
-        table: &str,
-        column: Option<&str>,
-        row: Option<usize>,
-        message: impl Into<String>,
-    ) -> Self {
-        Error::Knowledge {
-            table: table.to_string(),
-            column: column.map(str::to_string),
-            row,
-            message: message.into(),
-        }
+    pub(crate) fn knowledge(table: &str, column: Option<&str>, row: Option<usize>, message: impl Into<String>) -> Self {
+        Error::Knowledge { table: table.to_string(), column: column.map(str::to_string), row, message: message.into() }
     }
 }

@@ -157,8 +157,7 @@ fn findings_to_batch(findings: &[Finding]) -> RecordBatch {
     ];
     // The columns are built from the schema above, field for field; a mismatch is a bug here,
     // and an empty batch of the right schema is the safe answer.
-    RecordBatch::try_new(findings_schema(), columns)
-        .unwrap_or_else(|_| RecordBatch::new_empty(findings_schema()))
+    RecordBatch::try_new(findings_schema(), columns).unwrap_or_else(|_| RecordBatch::new_empty(findings_schema()))
 }
 
 /// FNV-1a 64 of the parts, separated by NUL: stable across platforms and versions.

@@ -104,7 +104,12 @@ impl KnowledgeTable {
         let rows = match rows {
             Value::Array(a) => a,
             other => {
-                return Err(Error::knowledge(name, None, None, format!("rows: expected an array of objects, found {}", type_name(other))))
+                return Err(Error::knowledge(
+                    name,
+                    None,
+                    None,
+                    format!("rows: expected an array of objects, found {}", type_name(other)),
+                ))
             }
         };
         let n = rows.len();
@@ -113,7 +118,12 @@ impl KnowledgeTable {
             let obj = match row {
                 Value::Object(o) => o,
                 other => {
-                    return Err(Error::knowledge(name, None, Some(r), format!("expected an object, found {}", type_name(other))))
+                    return Err(Error::knowledge(
+                        name,
+                        None,
+                        Some(r),
+                        format!("expected an object, found {}", type_name(other)),
+                    ))
                 }
             };
             for (k, v) in obj {
@@ -125,14 +135,24 @@ impl KnowledgeTable {
                             Value::Number(_) => KColumn::Num(vec![None; n]),
                             Value::String(_) | Value::Array(_) => KColumn::Str(vec![None; n]),
                             other => {
-                                return Err(Error::knowledge(name, Some(k), Some(r), format!("expected a string, number or list of strings, found {}", type_name(other))))
+                                return Err(Error::knowledge(
+                                    name,
+                                    Some(k),
+                                    Some(r),
+                                    format!("expected a string, number or list of strings, found {}", type_name(other)),
+                                ))
                             }
                         };
                         columns.entry(k.clone()).or_insert(c)
                     }
                 };
                 let mismatch = |col: &KColumn| {
-                    Error::knowledge(name, Some(k), Some(r), format!("expected a {} like the rows before, found {}", col.kind(), type_name(v)))
+                    Error::knowledge(
+                        name,
+                        Some(k),
+                        Some(r),
+                        format!("expected a {} like the rows before, found {}", col.kind(), type_name(v)),
+                    )
                 };
                 match (&mut *col, v) {
                     (_, Value::Null) => {}
@@ -156,7 +176,12 @@ impl KnowledgeTable {
                             match it {
                                 Value::String(s) => parts.push(s.clone()),
                                 other => {
-                                    return Err(Error::knowledge(name, Some(k), Some(r), format!("a list must hold strings, found {}", type_name(other))))
+                                    return Err(Error::knowledge(
+                                        name,
+                                        Some(k),
+                                        Some(r),
+                                        format!("a list must hold strings, found {}", type_name(other)),
+                                    ))
                                 }
                             }
                         }
@@ -189,15 +214,32 @@ impl KnowledgeTable {
                 } else if let Ok(t) = TimeCol::new(array) {
                     (columns.entry(cname.clone()).or_insert_with(|| KColumn::Time(vec![None; total])), Val::T(t))
                 } else {
-                    return Err(Error::knowledge(name, Some(cname), None, format!("has Arrow type {}, expected a string, number, date or timestamp type", field.data_type())));
+                    return Err(Error::knowledge(
+                        name,
+                        Some(cname),
+                        None,
+                        format!(
+                            "has Arrow type {}, expected a string, number, date or timestamp type",
+                            field.data_type()
+                        ),
+                    ));
                 };
                 let kind = col.kind();
                 let rows = b.num_rows();
                 match (col, new) {
-                    (KColumn::Str(c), Val::S(s)) => (0..rows).for_each(|i| set(c, base + i, s.get(i).map(str::to_string))),
+                    (KColumn::Str(c), Val::S(s)) => {
+                        (0..rows).for_each(|i| set(c, base + i, s.get(i).map(str::to_string)))
+                    }
                     (KColumn::Num(c), Val::N(x)) => (0..rows).for_each(|i| set(c, base + i, x.get(i))),
                     (KColumn::Time(c), Val::T(t)) => (0..rows).for_each(|i| set(c, base + i, t.get(i))),
-                    _ => return Err(Error::knowledge(name, Some(cname), None, format!("is a {kind} column in an earlier batch but has type {} here", field.data_type()))),
+                    _ => {
+                        return Err(Error::knowledge(
+                            name,
+                            Some(cname),
+                            None,
+                            format!("is a {kind} column in an earlier batch but has type {} here", field.data_type()),
+                        ))
+                    }
                 }
             }
             base += b.num_rows();
@@ -215,7 +257,12 @@ impl KnowledgeTable {
                 }
                 Ok(())
             }
-            Some(other) => Err(Error::knowledge(&self.name, Some("code"), None, format!("expected a string column, found a {} column", other.kind()))),
+            Some(other) => Err(Error::knowledge(
+                &self.name,
+                Some("code"),
+                None,
+                format!("expected a string column, found a {} column", other.kind()),
+            )),
             None if self.rows == 0 => Ok(()),
             None => Err(Error::knowledge(&self.name, Some("code"), None, "missing required column")),
         }
@@ -257,7 +304,12 @@ impl KnowledgeTable {
             Some(KColumn::Str(c)) => match c.get(row).and_then(|v| v.as_deref()) {
                 None => Ok(None),
                 Some(s) => parse_datetime(s).map(Some).ok_or_else(|| {
-                    Error::knowledge(&self.name, Some(column), Some(row), format!("expected a date YYYY-MM-DD, found {s:?}"))
+                    Error::knowledge(
+                        &self.name,
+                        Some(column),
+                        Some(row),
+                        format!("expected a date YYYY-MM-DD, found {s:?}"),
+                    )
                 }),
             },
             Some(KColumn::Num(_)) => Err(self.type_err(column, row, "a date", "a number")),

@@ -147,9 +147,26 @@ const VISIT: (&str, &str, f64) = ("001102000050000", "住院诊查费", 12.0);
 
 /// The rules of the sample pack that the generator injects, in round-robin order.
 pub const INJECTED_RULES: &[&str] = &[
-    "sex", "age", "insutype", "hosp_level", "scene", "dept", "price_cap", "not_payable", "amount_mismatch",
-    "fee_outside_stay", "fee_after_death", "bed_days", "frequency", "indication", "contraindication",
-    "duplicate_charge", "companion", "surgery_discount", "herbs_only", "rx_drug_count",
+    "sex",
+    "age",
+    "insutype",
+    "hosp_level",
+    "scene",
+    "dept",
+    "price_cap",
+    "not_payable",
+    "amount_mismatch",
+    "fee_outside_stay",
+    "fee_after_death",
+    "bed_days",
+    "frequency",
+    "indication",
+    "contraindication",
+    "duplicate_charge",
+    "companion",
+    "surgery_discount",
+    "herbs_only",
+    "rx_drug_count",
 ];
 
 fn inpatient_only(rule: &str) -> bool {
@@ -205,7 +222,16 @@ struct Enc {
 
 impl Cols {
     #[allow(clippy::too_many_arguments)]
-    fn line(&mut self, e: &Enc, code: &'static str, name: &'static str, t: i64, cnt: f64, pric: f64, rx: Option<u32>) -> usize {
+    fn line(
+        &mut self,
+        e: &Enc,
+        code: &'static str,
+        name: &'static str,
+        t: i64,
+        cnt: f64,
+        pric: f64,
+        rx: Option<u32>,
+    ) -> usize {
         let list = match code.as_bytes().first() {
             Some(b'X' | b'Z') => "101",
             Some(b'T') => "102",
@@ -261,7 +287,13 @@ pub fn generate(cfg: &Config) -> Synth {
         };
         let inject = if rng.chance(cfg.violation_rate) {
             // Round-robin, with one cursor per kind of encounter, over the rules that fit it.
-            let cursor = if inpatient { &mut rr_in } else if med_type == "41" { &mut rr_rx } else { &mut rr_out };
+            let cursor = if inpatient {
+                &mut rr_in
+            } else if med_type == "41" {
+                &mut rr_rx
+            } else {
+                &mut rr_out
+            };
             let mut chosen = None;
             for k in 0..INJECTED_RULES.len() {
                 let i = (*cursor + k) % INJECTED_RULES.len();
@@ -428,8 +460,14 @@ pub fn generate(cfg: &Config) -> Synth {
                     _ => 30.0,
                 };
                 // Raise the price of the first bed-day line above the ceiling.
-                if let Some(pos) = (0..c.f_enc.len()).rev().take_while(|&i| c.f_enc.get(i) == Some(&idx)).filter(|&i| c.f_code.get(i) == Some(&BED.0)).last() {
-                    if let (Some(p), Some(s), Some(n)) = (c.f_pric.get_mut(pos), c.f_sum.get_mut(pos), c.f_cnt.get(pos)) {
+                if let Some(pos) = (0..c.f_enc.len())
+                    .rev()
+                    .take_while(|&i| c.f_enc.get(i) == Some(&idx))
+                    .filter(|&i| c.f_code.get(i) == Some(&BED.0))
+                    .last()
+                {
+                    if let (Some(p), Some(s), Some(n)) = (c.f_pric.get_mut(pos), c.f_sum.get_mut(pos), c.f_cnt.get(pos))
+                    {
                         *p = cap + 20.0;
                         *s = ((cap + 20.0) * n * 100.0).round() / 100.0;
                     }
@@ -522,8 +560,7 @@ pub fn generate(cfg: &Config) -> Synth {
             }
             "rx_drug_count" => {
                 let rx = own_rx(&mut rx_next);
-                for k in 0..7 {
-                    let (d, nm, p) = DRUGS[k];
+                for (k, &(d, nm, p)) in DRUGS.iter().take(7).enumerate() {
                     let l = c.line(&e, d, nm, t_in, 1.0, p, rx);
                     if k >= 5 {
                         flag(&mut c, l);
@@ -563,7 +600,8 @@ fn build_claims(c: &Cols, cfg: &Config) -> Claims {
         Arc::new(b.finish())
     };
     let batch = |fields: Vec<(&str, ArrayRef)>| -> RecordBatch {
-        let schema = Schema::new(fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>());
+        let schema =
+            Schema::new(fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>());
         RecordBatch::try_new(Arc::new(schema), fields.into_iter().map(|(_, a)| a).collect())
             .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
     };
@@ -611,10 +649,17 @@ fn build_claims(c: &Cols, cfg: &Config) -> Claims {
                 strs(slice.iter().map(|s| Some(*s)).collect())
             }
         };
-        let rxs: Vec<Option<String>> = c.f_rx.get(r.clone()).unwrap_or(&[]).iter().map(|x| x.map(|x| format!("RX{x:010}"))).collect();
+        let rxs: Vec<Option<String>> =
+            c.f_rx.get(r.clone()).unwrap_or(&[]).iter().map(|x| x.map(|x| format!("RX{x:010}"))).collect();
         let sns: Vec<String> = r.clone().map(|i| format!("FD{i:012}")).collect();
         let encs: Vec<Option<&str>> = c.f_enc.get(r.clone()).unwrap_or(&[]).iter().map(id_of).collect();
-        let psns: Vec<Option<&str>> = c.f_enc.get(r.clone()).unwrap_or(&[]).iter().map(|i| c.m_psn.get(*i as usize).map(String::as_str)).collect();
+        let psns: Vec<Option<&str>> = c
+            .f_enc
+            .get(r.clone())
+            .unwrap_or(&[])
+            .iter()
+            .map(|i| c.m_psn.get(*i as usize).map(String::as_str))
+            .collect();
         fee.push(batch(vec![
             ("feedetl_sn", strs(sns.iter().map(|s| Some(s.as_str())).collect())),
             ("mdtrt_id", strs(encs)),
@@ -635,5 +680,11 @@ fn build_claims(c: &Cols, cfg: &Config) -> Claims {
         }
         lo = hi;
     }
-    Claims { mdtrt: vec![mdtrt], diagnoses: vec![diagnoses], operations: vec![operations], fee_details: fee, column_map: Default::default() }
+    Claims {
+        mdtrt: vec![mdtrt],
+        diagnoses: vec![diagnoses],
+        operations: vec![operations],
+        fee_details: fee,
+        column_map: Default::default(),
+    }
 }

@@ -47,7 +47,12 @@ fn check_file(path: &std::path::Path) -> Result<(), String> {
             let got = serde_json::to_value(&out.findings).map_err(|e| e.to_string())?;
             let got = got.as_array().ok_or("findings not an array")?;
             if got.len() != want.len() {
-                return Err(format!("expected {} findings, got {}: {}", want.len(), got.len(), serde_json::to_string_pretty(got).unwrap_or_default()));
+                return Err(format!(
+                    "expected {} findings, got {}: {}",
+                    want.len(),
+                    got.len(),
+                    serde_json::to_string_pretty(got).unwrap_or_default()
+                ));
             }
             for (i, (g, w)) in got.iter().zip(want).enumerate() {
                 for (k, wv) in w.as_object().ok_or("expected finding not an object")? {
@@ -91,13 +96,19 @@ fn check_file(path: &std::path::Path) -> Result<(), String> {
 
 #[test]
 fn conformance_vectors() {
-    let mut files: Vec<_> = std::fs::read_dir(dir()).expect("tests/conformance exists").filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir())
+        .expect("tests/conformance exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     files.sort();
     assert!(files.len() >= 30, "expected the full set of vectors, found {}", files.len());
     let mut failures = Vec::new();
     for f in &files {
         if let Err(e) = check_file(f) {
-            failures.push(format!("{}: {e}", f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+            failures
+                .push(format!("{}: {e}", f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
         }
     }
     assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), files.len(), failures.join("\n\n"));

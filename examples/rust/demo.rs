@@ -60,10 +60,19 @@ fn main() -> Result<(), medaudit_core::Error> {
         println!("{fac:<20} {n:>9} {amt:>14.2}");
     }
     if let Some(f) = out.findings.first() {
-        println!("\nfirst finding: [{}] {} {} 行{}: {}", f.severity, f.rule_name, f.mdtrt_id, f.feedetl_sn.as_deref().unwrap_or("-"), f.message);
+        println!(
+            "\nfirst finding: [{}] {} {} 行{}: {}",
+            f.severity,
+            f.rule_name,
+            f.mdtrt_id,
+            f.feedetl_sn.as_deref().unwrap_or("-"),
+            f.message
+        );
     }
-    let found: std::collections::BTreeSet<_> = out.findings.iter().map(|f| (f.rule_id.clone(), f.mdtrt_id.clone(), f.feedetl_sn.clone())).collect();
-    let truth: std::collections::BTreeSet<_> = data.truth.iter().map(|t| (t.rule_id.clone(), t.mdtrt_id.clone(), t.feedetl_sn.clone())).collect();
+    let found: std::collections::BTreeSet<_> =
+        out.findings.iter().map(|f| (f.rule_id.clone(), f.mdtrt_id.clone(), f.feedetl_sn.clone())).collect();
+    let truth: std::collections::BTreeSet<_> =
+        data.truth.iter().map(|t| (t.rule_id.clone(), t.mdtrt_id.clone(), t.feedetl_sn.clone())).collect();
     println!(
         "\nagainst the generator's ground truth: {} injected, {} found, recall {:.1}%, precision {:.1}%",
         truth.len(),

@@ -20,8 +20,7 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 
 /// The accepted types of a string column, for error messages.
-pub const STR_TYPES: &str =
-    "Utf8, LargeUtf8, Utf8View, or Dictionary(<integer>, Utf8|LargeUtf8|Utf8View)";
+pub const STR_TYPES: &str = "Utf8, LargeUtf8, Utf8View, or Dictionary(<integer>, Utf8|LargeUtf8|Utf8View)";
 /// The accepted types of a number column, for error messages.
 pub const NUM_TYPES: &str = "Int8..Int64, UInt8..UInt64, Float32, Float64, Decimal128, Decimal256";
 /// The accepted types of a time column, for error messages.
@@ -164,9 +163,9 @@ impl<'a> StrCol<'a> {
                 };
                 Ok(StrCol::Dict { keys, values, len: array.len() })
             }
-            other => array_flat_str(array)
-                .map(StrCol::Flat)
-                .ok_or_else(|| format!("has type {other}, expected {STR_TYPES}")),
+            other => {
+                array_flat_str(array).map(StrCol::Flat).ok_or_else(|| format!("has type {other}, expected {STR_TYPES}"))
+            }
         }
     }
 
@@ -256,12 +255,8 @@ impl<'a> NumCol<'a> {
             DataType::UInt64 => NumCol::U64(array.as_primitive()),
             DataType::Float32 => NumCol::F32(array.as_primitive()),
             DataType::Float64 => NumCol::F64(array.as_primitive()),
-            DataType::Decimal128(_, s) => {
-                NumCol::D128(array.as_primitive(), 10f64.powi(-i32::from(*s)))
-            }
-            DataType::Decimal256(_, s) => {
-                NumCol::D256(array.as_primitive(), 10f64.powi(-i32::from(*s)))
-            }
+            DataType::Decimal128(_, s) => NumCol::D128(array.as_primitive(), 10f64.powi(-i32::from(*s))),
+            DataType::Decimal256(_, s) => NumCol::D256(array.as_primitive(), 10f64.powi(-i32::from(*s))),
             other => return Err(format!("has type {other}, expected {NUM_TYPES}")),
         })
     }
@@ -310,11 +305,7 @@ pub enum TimeCol<'a> {
 impl<'a> TimeCol<'a> {
     /// Reads `array` as times, or returns the accepted types as the error text.
     pub fn new(array: &'a ArrayRef) -> Result<Self, String> {
-        fn ts<T: ArrowPrimitiveType<Native = i64>>(
-            array: &ArrayRef,
-            div: i64,
-            offset: i64,
-        ) -> TimeCol<'_> {
+        fn ts<T: ArrowPrimitiveType<Native = i64>>(array: &ArrayRef, div: i64, offset: i64) -> TimeCol<'_> {
             let a = array.as_primitive::<T>();
             TimeCol::I64 { values: a.values(), nulls: a.nulls(), div, offset }
         }
@@ -335,9 +326,7 @@ impl<'a> TimeCol<'a> {
                     TimeUnit::Second => ts::<TimestampSecondType>(array, 1, offset),
                     TimeUnit::Millisecond => ts::<TimestampMillisecondType>(array, 1000, offset),
                     TimeUnit::Microsecond => ts::<TimestampMicrosecondType>(array, 1_000_000, offset),
-                    TimeUnit::Nanosecond => {
-                        ts::<TimestampNanosecondType>(array, 1_000_000_000, offset)
-                    }
+                    TimeUnit::Nanosecond => ts::<TimestampNanosecondType>(array, 1_000_000_000, offset),
                 }
             }
             other => return Err(format!("has type {other}, expected {TIME_TYPES}")),
@@ -412,8 +401,7 @@ mod tests {
 
     #[test]
     fn dictionary_strings_read_through_keys() {
-        let d: DictionaryArray<Int32Type> =
-            vec![Some("a"), None, Some("b"), Some("a")].into_iter().collect();
+        let d: DictionaryArray<Int32Type> = vec![Some("a"), None, Some("b"), Some("a")].into_iter().collect();
         let a: ArrayRef = Arc::new(d);
         let c = StrCol::new(&a).unwrap();
         assert_eq!(c.len(), 4);
@@ -434,13 +422,11 @@ mod tests {
 
     #[test]
     fn zones_move_to_wall_clock() {
-        let a: ArrayRef =
-            Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("Asia/Shanghai"));
+        let a: ArrayRef = Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("Asia/Shanghai"));
         assert_eq!(TimeCol::new(&a).unwrap().get(0), Some(8 * 3600));
         let b: ArrayRef = Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("-05:30"));
         assert_eq!(TimeCol::new(&b).unwrap().get(0), Some(-(5 * 3600 + 1800)));
-        let c: ArrayRef =
-            Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("America/New_York"));
+        let c: ArrayRef = Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("America/New_York"));
         assert!(TimeCol::new(&c).err().unwrap().contains("America/New_York"));
     }
 }

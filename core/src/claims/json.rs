@@ -29,7 +29,9 @@ use arrow_array::builder::{
     StringBuilder, StringDictionaryBuilder, StringViewBuilder,
 };
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, Date32Array, RecordBatch, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampSecondArray};
+use arrow_array::{
+    ArrayRef, Date32Array, RecordBatch, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampSecondArray,
+};
 use arrow_schema::{Field, Schema};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -46,19 +48,26 @@ pub fn claims_from_json(v: &Value, path: &str) -> Result<Claims> {
     };
     for k in obj.keys() {
         if k != "types" && k != "column_map" && ClaimsTable::from_name(k).is_none() {
-            return Err(arg(format!("{path}.{k}"), "unknown table; expected mdtrt, diagnoses, operations, fee_details, types or column_map"));
+            return Err(arg(
+                format!("{path}.{k}"),
+                "unknown table; expected mdtrt, diagnoses, operations, fee_details, types or column_map",
+            ));
         }
     }
     let types = match obj.get("types") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(t)) => t.clone(),
-        Some(other) => return Err(arg(format!("{path}.types"), format!("expected an object, found {}", type_name(other)))),
+        Some(other) => {
+            return Err(arg(format!("{path}.types"), format!("expected an object, found {}", type_name(other))))
+        }
     };
     let mut claims = Claims::default();
     if let Some(m) = obj.get("column_map") {
-        claims.column_map = serde_json::from_value::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>(m.clone())
-            .map_err(|e| arg(format!("{path}.column_map"), e.to_string()))
-            .and_then(|raw| super::ColumnMap::from_json(&serde_json::to_string(&raw).unwrap_or_default()))?;
+        claims.column_map = serde_json::from_value::<
+            std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+        >(m.clone())
+        .map_err(|e| arg(format!("{path}.column_map"), e.to_string()))
+        .and_then(|raw| super::ColumnMap::from_json(&serde_json::to_string(&raw).unwrap_or_default()))?;
     }
     for t in ClaimsTable::ALL {
         let Some(rows) = obj.get(t.name()) else { continue };
@@ -70,7 +79,12 @@ pub fn claims_from_json(v: &Value, path: &str) -> Result<Claims> {
         let forced = match types.get(t.name()) {
             None => Map::new(),
             Some(Value::Object(m)) => m.clone(),
-            Some(other) => return Err(arg(format!("{path}.types.{}", t.name()), format!("expected an object, found {}", type_name(other)))),
+            Some(other) => {
+                return Err(arg(
+                    format!("{path}.types.{}", t.name()),
+                    format!("expected an object, found {}", type_name(other)),
+                ))
+            }
         };
         let batch = table_from_rows(t, rows, &forced, &tp, &claims.column_map)?;
         let slot = match t {
@@ -84,7 +98,13 @@ pub fn claims_from_json(v: &Value, path: &str) -> Result<Claims> {
     Ok(claims)
 }
 
-fn table_from_rows(t: ClaimsTable, rows: &[Value], forced: &Map<String, Value>, tp: &str, map: &super::ColumnMap) -> Result<RecordBatch> {
+fn table_from_rows(
+    t: ClaimsTable,
+    rows: &[Value],
+    forced: &Map<String, Value>,
+    tp: &str,
+    map: &super::ColumnMap,
+) -> Result<RecordBatch> {
     // Columns: canonical ones present (under the caller's name), then any others, in first-seen order.
     let mut names: Vec<String> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
@@ -110,7 +130,12 @@ fn table_from_rows(t: ClaimsTable, rows: &[Value], forced: &Map<String, Value>, 
         let canonical = columns(t).iter().find(|c| map.source(t, c.name) == name);
         let ty = match forced.get(name) {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => return Err(arg(format!("{tp}.types.{name}"), format!("expected a type name, found {}", type_name(other)))),
+            Some(other) => {
+                return Err(arg(
+                    format!("{tp}.types.{name}"),
+                    format!("expected a type name, found {}", type_name(other)),
+                ))
+            }
             None => match canonical {
                 Some(c) => match (c.kind, c.name) {
                     (ColumnKind::Str, _) => "utf8".into(),
@@ -159,7 +184,9 @@ fn build(ty: &str, vals: &[&Value], at: &dyn Fn(usize) -> String) -> Result<Arra
     let tm = |i: usize, v: &Value| -> Result<Option<i64>> {
         match v {
             Value::Null => Ok(None),
-            Value::String(x) => parse_datetime(x).map(Some).ok_or_else(|| arg(at(i), format!("expected a time YYYY-MM-DD[ HH:MM:SS], found {x:?}"))),
+            Value::String(x) => parse_datetime(x)
+                .map(Some)
+                .ok_or_else(|| arg(at(i), format!("expected a time YYYY-MM-DD[ HH:MM:SS], found {x:?}"))),
             other => Err(arg(at(i), format!("expected a time string, found {}", type_name(other)))),
         }
     };
@@ -245,8 +272,14 @@ fn build(ty: &str, vals: &[&Value], at: &dyn Fn(usize) -> String) -> Result<Arra
             }
             let a: ArrayRef = match unit {
                 "s" => Arc::new(TimestampSecondArray::from(secs).with_timezone_opt(zone)),
-                "ms" => Arc::new(TimestampMillisecondArray::from(secs.iter().map(|x| x.map(|t| t * 1000)).collect::<Vec<_>>()).with_timezone_opt(zone)),
-                "us" => Arc::new(TimestampMicrosecondArray::from(secs.iter().map(|x| x.map(|t| t * 1_000_000)).collect::<Vec<_>>()).with_timezone_opt(zone)),
+                "ms" => Arc::new(
+                    TimestampMillisecondArray::from(secs.iter().map(|x| x.map(|t| t * 1000)).collect::<Vec<_>>())
+                        .with_timezone_opt(zone),
+                ),
+                "us" => Arc::new(
+                    TimestampMicrosecondArray::from(secs.iter().map(|x| x.map(|t| t * 1_000_000)).collect::<Vec<_>>())
+                        .with_timezone_opt(zone),
+                ),
                 _ => return Err(arg(at(0), format!("unknown timestamp unit in {ty:?}; expected s, ms or us"))),
             };
             a

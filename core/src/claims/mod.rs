@@ -65,17 +65,13 @@ impl ColumnMap {
 
     /// Parses a column map from JSON: `{"fee_details": {"hilist_code": "med_list_codg"}}`.
     pub fn from_json(text: &str) -> Result<Self> {
-        let raw: BTreeMap<String, BTreeMap<String, String>> =
-            serde_json::from_str(text).map_err(|e| Error::Argument {
-                argument: "column map".into(),
-                message: format!("invalid JSON: {e}"),
-            })?;
+        let raw: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(text)
+            .map_err(|e| Error::Argument { argument: "column map".into(), message: format!("invalid JSON: {e}") })?;
         let mut map = ColumnMap::default();
         for (table, cols) in raw {
             let t = ClaimsTable::from_name(&table).ok_or_else(|| Error::Argument {
                 argument: format!("column map {table:?}"),
-                message: "unknown table; expected mdtrt, diagnoses, operations or fee_details"
-                    .into(),
+                message: "unknown table; expected mdtrt, diagnoses, operations or fee_details".into(),
             })?;
             for (c, s) in cols {
                 map.insert(t, &c, &s)?;
@@ -176,11 +172,8 @@ impl<'a> Resolver<'a> {
             Some(r) => format!("missing; rule {r:?} needs it"),
             None => "missing; it is required".to_string(),
         };
-        let mapped = if src != canonical {
-            format!(" (canonical column {canonical:?} is mapped to it)")
-        } else {
-            String::new()
-        };
+        let mapped =
+            if src != canonical { format!(" (canonical column {canonical:?} is mapped to it)") } else { String::new() };
         self.err(src, format!("{why}{mapped}"))
     }
 

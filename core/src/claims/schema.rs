@@ -3,9 +3,7 @@
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
 /// The four claims tables.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimsTable {
     /// 就诊/结算信息: one row per encounter.

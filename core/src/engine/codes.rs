@@ -142,12 +142,12 @@ impl CodeSets {
         let regex = if pats.is_empty() {
             None
         } else {
-            Some(
-                Regex::builder()
-                    .configure(Regex::config().match_kind(MatchKind::All))
-                    .build_many(&pats)
-                    .map_err(|e| Error::Pack { field: "$.code_sets".into(), message: format!("cannot compile the code sets together: {e}") })?,
-            )
+            Some(Regex::builder().configure(Regex::config().match_kind(MatchKind::All)).build_many(&pats).map_err(
+                |e| Error::Pack {
+                    field: "$.code_sets".into(),
+                    message: format!("cannot compile the code sets together: {e}"),
+                },
+            )?)
         };
         Ok(CodeSets { names, regex, pattern_set })
     }

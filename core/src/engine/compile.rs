@@ -102,7 +102,8 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
         let mode = rule.knowledge.as_ref().and_then(|k| pack.knowledge.get(k)).map_or(MatchMode::Exact, |d| d.mode);
         let c = compile_rule(rule, kt.as_deref(), &code_sets)?;
         let (rfrom, rto) = (rule.effective_from.unwrap_or(i64::MIN), rule.effective_to.unwrap_or(i64::MAX));
-        let ri = u32::try_from(ri).map_err(|_| Error::Pack { field: "$.rules".into(), message: "too many rules".into() })?;
+        let ri =
+            u32::try_from(ri).map_err(|_| Error::Pack { field: "$.rules".into(), message: "too many rules".into() })?;
         if let Some(t) = &kt {
             let validity = match validity_cache.get(t.name()) {
                 Some(v) => v.clone(),
@@ -112,21 +113,28 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
                     v
                 }
             };
-            let add = |key: &str, row: usize, role: u8, index: &mut CodeIndex, entries: &mut Vec<Entry>| -> Result<()> {
-                let (f, to) = validity.get(row).copied().unwrap_or((i64::MIN, i64::MAX));
-                let prefix = match t.str("match", row)? {
-                    None => mode == MatchMode::Prefix,
-                    Some("prefix") => true,
-                    Some("exact") => false,
-                    Some(other) => {
-                        return Err(Error::knowledge(t.name(), Some("match"), Some(row), format!("expected \"exact\" or \"prefix\", found {other:?}")))
-                    }
+            let add =
+                |key: &str, row: usize, role: u8, index: &mut CodeIndex, entries: &mut Vec<Entry>| -> Result<()> {
+                    let (f, to) = validity.get(row).copied().unwrap_or((i64::MIN, i64::MAX));
+                    let prefix = match t.str("match", row)? {
+                        None => mode == MatchMode::Prefix,
+                        Some("prefix") => true,
+                        Some("exact") => false,
+                        Some(other) => {
+                            return Err(Error::knowledge(
+                                t.name(),
+                                Some("match"),
+                                Some(row),
+                                format!("expected \"exact\" or \"prefix\", found {other:?}"),
+                            ))
+                        }
+                    };
+                    let id = u32::try_from(entries.len())
+                        .map_err(|_| Error::knowledge(t.name(), None, Some(row), "too many knowledge entries"))?;
+                    index.add(key, prefix, id);
+                    entries.push(Entry { rule: ri, row: row as u32, role, from: f.max(rfrom), to: to.min(rto) });
+                    Ok(())
                 };
-                let id = u32::try_from(entries.len()).map_err(|_| Error::knowledge(t.name(), None, Some(row), "too many knowledge entries"))?;
-                index.add(key, prefix, id);
-                entries.push(Entry { rule: ri, row: row as u32, role, from: f.max(rfrom), to: to.min(rto) });
-                Ok(())
-            };
             for row in 0..t.len() {
                 let code = t.str("code", row)?.unwrap_or("");
                 add(code, row, 0, &mut index, &mut entries)?;
@@ -170,7 +178,12 @@ fn row_validity(t: &KnowledgeTable) -> Result<Vec<(i64, i64)>> {
         v.push((from, to));
         if let Some(kp) = t.str("kp_id", r)? {
             if let Some(first) = by_kp.insert(kp.to_string(), r) {
-                return Err(Error::knowledge(t.name(), Some("kp_id"), Some(r), format!("duplicate kp_id {kp:?} (first at row {first})")));
+                return Err(Error::knowledge(
+                    t.name(),
+                    Some("kp_id"),
+                    Some(r),
+                    format!("duplicate kp_id {kp:?} (first at row {first})"),
+                ));
             }
         }
     }

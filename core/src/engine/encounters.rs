@@ -167,7 +167,12 @@ impl<'a> EncTable<'a> {
     /// Reads the diagnoses: each distinct code is matched once against every code set.
     ///
     /// Reads the diagnoses when a rule needs them (`sets` given); validates them in any case.
-    pub fn index_diagnoses(&mut self, batches: &'a [RecordBatch], map: &'a ColumnMap, sets: Option<&CodeSets>) -> Result<()> {
+    pub fn index_diagnoses(
+        &mut self,
+        batches: &'a [RecordBatch],
+        map: &'a ColumnMap,
+        sets: Option<&CodeSets>,
+    ) -> Result<()> {
         self.has_diagnoses = !batches.is_empty();
         let Some(sets) = sets else {
             for b in batches {

@@ -3,8 +3,8 @@
 use super::codes::{EntryList, FxHashMap};
 use super::encounters::{EncRow, EncTable};
 use super::{CheckOptions, Engine, Entry};
-use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
 use crate::claims::column::FlatStr;
+use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
 use crate::error::{Error, Result};
 use crate::findings::{money, render, stable_id, CheckOutput, Finding, Unjudged};
 use crate::pack::Rule;
@@ -120,7 +120,10 @@ impl<'a, 'c> Env<'a, 'c> {
     }
     /// The line of an event; events only hold valid references.
     pub fn ev_line(&self, e: &Event) -> Result<LineAt<'a, 'c>> {
-        self.line(e.line).ok_or_else(|| Error::Argument { argument: "event".into(), message: "internal: line reference out of range".into() })
+        self.line(e.line).ok_or_else(|| Error::Argument {
+            argument: "event".into(),
+            message: "internal: line reference out of range".into(),
+        })
     }
 }
 
@@ -154,11 +157,9 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     let active = active_rules(eng, opts)?;
     let map = &claims.column_map;
     let mut encs = EncTable::build(&claims.mdtrt, map, &eng.scenes)?;
-    let wants_diagnoses = eng
-        .rules
-        .iter()
-        .enumerate()
-        .any(|(i, r)| active.get(i).copied().unwrap_or(false) && matches!(r.kernel, crate::templates::Kernel::Diagnosis(_)));
+    let wants_diagnoses = eng.rules.iter().enumerate().any(|(i, r)| {
+        active.get(i).copied().unwrap_or(false) && matches!(r.kernel, crate::templates::Kernel::Diagnosis(_))
+    });
     encs.index_diagnoses(&claims.diagnoses, map, if wants_diagnoses { Some(&eng.code_sets) } else { None })?;
     for b in &claims.operations {
         CodeView::new(b, ClaimsTable::Operations, map)?;
@@ -208,12 +209,8 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
 use crate::claims::Claims;
 
 fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool>> {
-    let mut active: Vec<bool> = eng
-        .pack
-        .rules
-        .iter()
-        .map(|r| opts.stage.is_none_or(|s| r.stages.contains(&s)))
-        .collect();
+    let mut active: Vec<bool> =
+        eng.pack.rules.iter().map(|r| opts.stage.is_none_or(|s| r.stages.contains(&s))).collect();
     if let Some(ids) = &opts.rule_ids {
         let mut chosen = vec![false; active.len()];
         for id in ids {
@@ -300,8 +297,8 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
             for (r, w) in offsets.windows(2).enumerate() {
                 let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { continue };
                 let Some(bytes) = values.get(lo..hi) else { continue };
-                // SAFETY-free: the array is valid Utf8, so any value slice is valid UTF-8;
-                // from_utf8 re-checks cheaply on short codes and never fails here.
+                // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is cheap
+                // on short codes and only guards against a malformed array from outside.
                 let Ok(code) = std::str::from_utf8(bytes) else { continue };
                 let id = match last {
                     Some((c, id)) if c == code => id,
@@ -318,7 +315,8 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
         }
         StrCol::Flat(f) => flat(st, *f, &mut hits),
         StrCol::Dict { keys, values, .. } => {
-            let ids: Vec<u32> = (0..values.len()).map(|k| values.get(k).map_or(0, |c| list_id(eng, active, st, c))).collect();
+            let ids: Vec<u32> =
+                (0..values.len()).map(|k| values.get(k).map_or(0, |c| list_id(eng, active, st, c))).collect();
             keys.for_each(|r, k| {
                 if let Some(&id) = k.and_then(|k| ids.get(k)) {
                     if id != 0 {
@@ -375,11 +373,22 @@ fn pass<'a>(
 ) -> Result<()> {
     let hits = hits_of(eng, active, st, &v.hilist_code);
     // Data-quality rules judge every line, column by column.
-    let needs_all = all_line.iter().any(|&ri| eng.rules.get(ri as usize).is_some_and(|cr| cr.kernel.needs_encounter() || cr.scene_mask != 0b1111));
+    let needs_all = all_line
+        .iter()
+        .any(|&ri| eng.rules.get(ri as usize).is_some_and(|cr| cr.kernel.needs_encounter() || cr.scene_mask != 0b1111));
     let line_enc = if needs_all { Some(line_encounters(v, &mut st.encs)) } else { None };
     for &ri in all_line {
         let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
-        let ctx = crate::templates::data_quality::ScanCtx { rule, ri, cr, v, chunk, map, line_enc: line_enc.as_deref(), encs: &st.encs };
+        let ctx = crate::templates::data_quality::ScanCtx {
+            rule,
+            ri,
+            cr,
+            v,
+            chunk,
+            map,
+            line_enc: line_enc.as_deref(),
+            encs: &st.encs,
+        };
         crate::templates::data_quality::scan(&cr.kernel, &ctx, &mut st.sink)?;
     }
     // Code-selected rules: only lines whose code has entries.
@@ -394,7 +403,9 @@ fn pass<'a>(
             let Some(e) = st.lists.get(lid as usize).and_then(|l| l.get(k)).copied() else { continue };
             let Some(entry): Option<&Entry> = eng.entries.get(e as usize) else { continue };
             let ri = entry.rule;
-            let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
+            let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else {
+                continue;
+            };
             if entry.bounded() {
                 match time {
                     None => {
@@ -533,7 +544,8 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         args.extend(h.args.iter().map(|(k, v)| (*k, v.as_str())));
         let message = render(&rule.message, &args);
         let basis = cr.row_str("basis", h.kp_row).or_else(|| rule.basis.clone());
-        let finding_id = stable_id(&[&rule.id, enc.id, sn.unwrap_or(""), related_sn.unwrap_or(""), kp_id.as_deref().unwrap_or("")]);
+        let finding_id =
+            stable_id(&[&rule.id, enc.id, sn.unwrap_or(""), related_sn.unwrap_or(""), kp_id.as_deref().unwrap_or("")]);
         rows.push((
             h.rule as usize,
             Finding {

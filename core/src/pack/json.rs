@@ -91,11 +91,9 @@ impl<'v> Obj<'v> {
     pub(crate) fn opt_num(&self, field: &str) -> Result<Option<f64>> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|x| x.is_finite())
-                .map(Some)
-                .ok_or_else(|| self.err(field, "number out of range")),
+            Some(Value::Number(n)) => {
+                n.as_f64().filter(|x| x.is_finite()).map(Some).ok_or_else(|| self.err(field, "number out of range"))
+            }
             Some(other) => Err(self.err(field, format!("expected a number, found {}", type_name(other)))),
         }
     }
@@ -103,21 +101,19 @@ impl<'v> Obj<'v> {
     pub(crate) fn opt_str_list(&self, field: &str) -> Result<Option<Vec<String>>> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(self.err(
-                        &format!("{field}[{i}]"),
-                        format!("expected a string, found {}", type_name(other)),
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Some),
-            Some(other) => {
-                Err(self.err(field, format!("expected an array of strings, found {}", type_name(other))))
+            Some(Value::Array(items)) => {
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        other => Err(self
+                            .err(&format!("{field}[{i}]"), format!("expected a string, found {}", type_name(other)))),
+                    })
+                    .collect::<Result<Vec<_>>>()
+                    .map(Some)
             }
+            Some(other) => Err(self.err(field, format!("expected an array of strings, found {}", type_name(other)))),
         }
     }
 }

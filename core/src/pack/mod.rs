@@ -220,10 +220,8 @@ impl RulePack {
     /// assert!(err.to_string().contains("rule \"R1\": template: unknown template \"nope\""));
     /// ```
     pub fn from_json(text: &str) -> Result<Self> {
-        let root: Value = serde_json::from_str(text).map_err(|e| Error::PackJson {
-            path: "$".into(),
-            message: format!("{e}"),
-        })?;
+        let root: Value =
+            serde_json::from_str(text).map_err(|e| Error::PackJson { path: "$".into(), message: format!("{e}") })?;
         let top = Obj::new(&root, Place::Path("$".into()), "")?;
         top.only(&["format", "id", "name", "version", "description", "scenes", "code_sets", "knowledge", "rules"])?;
         let format = top.req_str("format")?;
@@ -279,7 +277,8 @@ fn parse_scenes(top: &Obj) -> Result<BTreeMap<Scene, Vec<String>>> {
     if let Some(v) = top.get("scenes") {
         let o = Obj::new(v, Place::Path("$.scenes".into()), "")?;
         for k in o.map.keys() {
-            let scene = Scene::parse(k).ok_or_else(|| o.err(k, "unknown scene; expected 门诊, 住院, 购药 or 互联网"))?;
+            let scene =
+                Scene::parse(k).ok_or_else(|| o.err(k, "unknown scene; expected 门诊, 住院, 购药 or 互联网"))?;
             out.insert(scene, o.opt_str_list(k)?.unwrap_or_default());
         }
     }
@@ -325,8 +324,21 @@ fn parse_knowledge(top: &Obj) -> Result<BTreeMap<String, KnowledgeDecl>> {
 }
 
 const RULE_FIELDS: &[&str] = &[
-    "id", "code", "name", "template", "params", "knowledge", "severity", "warn_level", "stages",
-    "scenes", "effective_from", "effective_to", "basis", "message", "description",
+    "id",
+    "code",
+    "name",
+    "template",
+    "params",
+    "knowledge",
+    "severity",
+    "warn_level",
+    "stages",
+    "scenes",
+    "effective_from",
+    "effective_to",
+    "basis",
+    "message",
+    "description",
 ];
 
 fn parse_rule(
@@ -370,7 +382,11 @@ fn parse_rule(
         Some(list) => list
             .iter()
             .enumerate()
-            .map(|(j, s)| Stage::parse(s).ok_or_else(|| o.err(&format!("stages[{j}]"), format!("unknown stage {s:?}; expected 事前, 事中 or 事后"))))
+            .map(|(j, s)| {
+                Stage::parse(s).ok_or_else(|| {
+                    o.err(&format!("stages[{j}]"), format!("unknown stage {s:?}; expected 事前, 事中 or 事后"))
+                })
+            })
             .collect::<Result<Vec<_>>>()?,
     };
     let scenes = match o.opt_str_list("scenes")? {
@@ -378,13 +394,19 @@ fn parse_rule(
         Some(list) => list
             .iter()
             .enumerate()
-            .map(|(j, s)| Scene::parse(s).ok_or_else(|| o.err(&format!("scenes[{j}]"), format!("unknown scene {s:?}; expected 门诊, 住院, 购药 or 互联网"))))
+            .map(|(j, s)| {
+                Scene::parse(s).ok_or_else(|| {
+                    o.err(&format!("scenes[{j}]"), format!("unknown scene {s:?}; expected 门诊, 住院, 购药 or 互联网"))
+                })
+            })
             .collect::<Result<Vec<_>>>()?,
     };
     let date = |f: &str| -> Result<Option<i64>> {
         match o.opt_str(f)? {
             None => Ok(None),
-            Some(s) => parse_datetime(&s).map(Some).ok_or_else(|| o.err(f, format!("expected a date YYYY-MM-DD, found {s:?}"))),
+            Some(s) => {
+                parse_datetime(&s).map(Some).ok_or_else(|| o.err(f, format!("expected a date YYYY-MM-DD, found {s:?}")))
+            }
         }
     };
     let effective_from = date("effective_from")?;
@@ -403,7 +425,10 @@ fn parse_rule(
     let knowledge_name = o.opt_str("knowledge")?;
     match (&knowledge_name, template.knowledge) {
         (None, templates::KnowledgeUse::Required) => {
-            return Err(o.err("knowledge", format!("missing required field: template {:?} reads its items from a knowledge table", template.name)))
+            return Err(o.err(
+                "knowledge",
+                format!("missing required field: template {:?} reads its items from a knowledge table", template.name),
+            ))
         }
         (Some(_), templates::KnowledgeUse::None) => {
             return Err(o.err("knowledge", format!("template {:?} takes no knowledge table", template.name)))
@@ -413,7 +438,11 @@ fn parse_rule(
                 "knowledge",
                 format!(
                     "unknown knowledge table {k:?}; the pack declares: {}",
-                    if knowledge.is_empty() { "(none)".to_string() } else { knowledge.keys().cloned().collect::<Vec<_>>().join(", ") }
+                    if knowledge.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        knowledge.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
                 ),
             ))
         }

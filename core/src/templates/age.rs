@@ -52,7 +52,11 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
         };
         let b = Band { min: int("min_age")?, max: int("max_age")?, max_days: int("max_age_days")? };
         if b.min.is_none() && b.max.is_none() && b.max_days.is_none() {
-            return Err(p.row_err("max_age", r, "no age limit: give min_age, max_age or max_age_days (in the row or the rule's params)"));
+            return Err(p.row_err(
+                "max_age",
+                r,
+                "no age limit: give min_age, max_age or max_age_days (in the row or the rule's params)",
+            ));
         }
         bands.push(b);
     }
@@ -71,7 +75,16 @@ fn limit_label(b: &Band) -> String {
 
 impl Age {
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(&self, spec: &Rule, rule: u32, kp: u32, line: &LineAt, enc: u32, er: &EncRow, sink: &mut Sink) -> Result<()> {
+    pub(crate) fn eval(
+        &self,
+        spec: &Rule,
+        rule: u32,
+        kp: u32,
+        line: &LineAt,
+        enc: u32,
+        er: &EncRow,
+        sink: &mut Sink,
+    ) -> Result<()> {
         let Some(b) = self.bands.get(kp as usize) else { return Ok(()) };
         let er = need_row(er, line, spec)?;
         let time = line.time();

@@ -19,7 +19,13 @@ pub static SEX: TemplateSpec = TemplateSpec {
     title: "药品/医疗服务项目区分性别使用 (GZ10000301004000, GZ10000302004000)",
     doc: "The item is for one sex only; fires when the patient's gend differs.",
     knowledge: KnowledgeUse::Required,
-    params: &[ParamSpec { name: "sex", kind: ParamKind::Str, per_row: true, required: true, doc: "allowed sex: 1/男/M or 2/女/F" }],
+    params: &[ParamSpec {
+        name: "sex",
+        kind: ParamKind::Str,
+        per_row: true,
+        required: true,
+        doc: "allowed sex: 1/男/M or 2/女/F",
+    }],
     placeholders: &["sex", "gend"],
     default_message: "{item_name}限{sex}性使用，患者性别为{gend}",
     amount: "the line's det_item_fee_sumamt",
@@ -32,7 +38,13 @@ pub static INSUTYPE: TemplateSpec = TemplateSpec {
     title: "药品限工伤保险 / 药品限生育保险 (GZ10000101001000, GZ10000101002000)",
     doc: "The item is paid only under the listed insurance types (410 工伤, 510 生育); fires for any other insutype.",
     knowledge: KnowledgeUse::Required,
-    params: &[ParamSpec { name: "insutype", kind: ParamKind::StrList, per_row: true, required: true, doc: "allowed insutype codes, e.g. [\"410\"]" }],
+    params: &[ParamSpec {
+        name: "insutype",
+        kind: ParamKind::StrList,
+        per_row: true,
+        required: true,
+        doc: "allowed insutype codes, e.g. [\"410\"]",
+    }],
     placeholders: &["allowed", "insutype"],
     default_message: "{item_name}限{allowed}险种支付，本次险种为{insutype}",
     amount: "the line's det_item_fee_sumamt",
@@ -208,7 +220,16 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
 
 impl Attr {
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(&self, spec: &Rule, rule: u32, kp: u32, line: &LineAt, enc: u32, er: &EncRow, sink: &mut Sink) -> Result<()> {
+    pub(crate) fn eval(
+        &self,
+        spec: &Rule,
+        rule: u32,
+        kp: u32,
+        line: &LineAt,
+        enc: u32,
+        er: &EncRow,
+        sink: &mut Sink,
+    ) -> Result<()> {
         let r = kp as usize;
         let mut hit = line_hit(rule, enc, line, kp, line.amount());
         match &self.allowed {

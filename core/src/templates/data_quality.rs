@@ -3,7 +3,6 @@
 use super::{line_hit, rule_param as P, Compiled, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
 use crate::claims::ClaimsTable;
 use crate::claims::{ColumnMap, FeeView, NumCol};
-use arrow_array::Array;
 use crate::engine::compile::CompiledRule;
 use crate::engine::encounters::{EncRow, EncTable};
 use crate::engine::run::{need_row, pack_line, LineAt, Sink};
@@ -11,6 +10,7 @@ use crate::error::Result;
 use crate::findings::money;
 use crate::pack::Rule;
 use crate::time::{day_of, format_datetime};
+use arrow_array::Array;
 
 /// 明细金额与数量×单价不符.
 pub static AMOUNT_MISMATCH: TemplateSpec = TemplateSpec {
@@ -121,7 +121,9 @@ impl FeeTime {
             }
             Check::AfterDeath => match er.die {
                 None => None,
-                Some(d) if day_of(t - self.tol) > day_of(d) => Some(format!("晚于死亡日期{}", format_datetime(d).get(..10).unwrap_or(""))),
+                Some(d) if day_of(t - self.tol) > day_of(d) => {
+                    Some(format!("晚于死亡日期{}", format_datetime(d).get(..10).unwrap_or("")))
+                }
                 Some(_) => None,
             },
         };
@@ -163,7 +165,8 @@ impl ScanCtx<'_, '_> {
             }
         }
         if self.cr.scene_mask != 0b1111 {
-            let scene = self.line_enc.and_then(|le| le.get(row)).and_then(|&e| self.encs.get(e)).map_or(0, |er| er.scene);
+            let scene =
+                self.line_enc.and_then(|le| le.get(row)).and_then(|&e| self.encs.get(e)).map_or(0, |er| er.scene);
             if scene != 0 && scene & self.cr.scene_mask == 0 {
                 return false;
             }
@@ -190,7 +193,9 @@ impl AmountMismatch {
         let v = ctx.v;
         let plain = ctx.cr.from == i64::MIN && ctx.cr.to == i64::MAX && ctx.cr.scene_mask == 0b1111;
         // Fast path: three Float64 columns without nulls, every line in scope: one tight loop.
-        if let (true, Some(NumCol::F64(c)), Some(NumCol::F64(p)), Some(NumCol::F64(a))) = (plain, v.cnt, v.pric, v.det_item_fee_sumamt) {
+        if let (true, Some(NumCol::F64(c)), Some(NumCol::F64(p)), Some(NumCol::F64(a))) =
+            (plain, v.cnt, v.pric, v.det_item_fee_sumamt)
+        {
             if c.null_count() == 0 && p.null_count() == 0 && a.null_count() == 0 {
                 let tol = self.tol + 1e-9;
                 for (row, ((c, p), a)) in c.values().iter().zip(p.values().iter()).zip(a.values().iter()).enumerate() {

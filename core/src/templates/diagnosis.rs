@@ -49,7 +49,9 @@ pub(crate) fn compile(p: &Params, rows: usize, code_sets: &CodeSets) -> Result<C
     let mut sets = Vec::with_capacity(rows);
     for r in 0..rows {
         let name = p.req_str("diag_set", Some(r))?;
-        let idx = code_sets.index(&name).ok_or_else(|| p.row_err("diag_set", r, unknown_set(&name, &code_sets_names(code_sets))))?;
+        let idx = code_sets
+            .index(&name)
+            .ok_or_else(|| p.row_err("diag_set", r, unknown_set(&name, &code_sets_names(code_sets))))?;
         sets.push((idx, name));
     }
     Ok(Compiled::new(Kernel::Diagnosis(DiagLink { required: p.rule.template.name == "diag_required", sets })))
@@ -60,7 +62,15 @@ fn code_sets_names(cs: &CodeSets) -> std::collections::BTreeMap<String, Vec<Stri
 }
 
 impl DiagLink {
-    pub(crate) fn eval(&self, rule: u32, kp: u32, line: &LineAt, enc: u32, encs: &EncTable, sink: &mut Sink) -> Result<()> {
+    pub(crate) fn eval(
+        &self,
+        rule: u32,
+        kp: u32,
+        line: &LineAt,
+        enc: u32,
+        encs: &EncTable,
+        sink: &mut Sink,
+    ) -> Result<()> {
         let Some((set, name)) = self.sets.get(kp as usize) else { return Ok(()) };
         if !encs.has_diagnoses {
             sink.unjudged(rule, "no diagnoses table was given");

@@ -221,7 +221,11 @@ pub(crate) fn validate_params(
 pub(crate) fn unknown_set(s: &str, code_sets: &BTreeMap<String, Vec<String>>) -> String {
     format!(
         "unknown code set {s:?}; the pack's code_sets are: {}",
-        if code_sets.is_empty() { "(none)".to_string() } else { code_sets.keys().cloned().collect::<Vec<_>>().join(", ") }
+        if code_sets.is_empty() {
+            "(none)".to_string()
+        } else {
+            code_sets.keys().cloned().collect::<Vec<_>>().join(", ")
+        }
     )
 }
 
@@ -235,9 +239,9 @@ fn check_value(p: &ParamSpec, v: &Value) -> std::result::Result<(), String> {
         (ParamKind::Str | ParamKind::CodeSet, _) => Err(format!("expected a string, found {found}")),
         (ParamKind::StrList, Value::Array(a)) if a.iter().all(Value::is_string) => Ok(()),
         (ParamKind::StrList, _) => Err(format!("expected an array of strings, found {found}")),
-        (ParamKind::Window, Value::String(s)) => {
-            Window::parse(s).map(|_| ()).ok_or_else(|| format!("expected a window (hour, day, encounter or <N>h), found {s:?}"))
-        }
+        (ParamKind::Window, Value::String(s)) => Window::parse(s)
+            .map(|_| ())
+            .ok_or_else(|| format!("expected a window (hour, day, encounter or <N>h), found {s:?}")),
         (ParamKind::Window, _) => Err(format!("expected a window string, found {found}")),
         (ParamKind::Enum(opts), Value::String(s)) if opts.contains(&s.as_str()) => Ok(()),
         (ParamKind::Enum(opts), _) => Err(format!("expected one of {}, found {v}", opts.join(", "))),
@@ -253,7 +257,11 @@ pub(crate) fn validate_message(spec: &TemplateSpec, message: &str) -> std::resul
         if !COMMON_PLACEHOLDERS.contains(&name) && !spec.placeholders.contains(&name) {
             let mut known: Vec<&str> = COMMON_PLACEHOLDERS.to_vec();
             known.extend(spec.placeholders);
-            return Err(format!("unknown placeholder {{{name}}}; template {:?} offers: {}", spec.name, known.join(", ")));
+            return Err(format!(
+                "unknown placeholder {{{name}}}; template {:?} offers: {}",
+                spec.name,
+                known.join(", ")
+            ));
         }
         rest = after.get(j + 1..).unwrap_or("");
     }
@@ -271,7 +279,7 @@ impl<'r> Params<'r> {
         self.rule.template.params.iter().find(|p| p.name == name)
     }
 
-    fn from_row(&self, name: &str) -> Option<&'r KnowledgeTable> {
+    fn row_source(&self, name: &str) -> Option<&'r KnowledgeTable> {
         self.kt.filter(|t| t.has(name) && self.spec(name).is_some_and(|p| p.per_row))
     }
 
@@ -286,7 +294,11 @@ impl<'r> Params<'r> {
             (Some(t), _) if self.spec(name).is_some_and(|p| p.per_row) => Error::rule(
                 &self.rule.id,
                 format!("params.{name}"),
-                format!("missing: give params.{name} or a column {name:?} in knowledge table {:?} (it has: {})", t.name(), t.column_names().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "missing: give params.{name} or a column {name:?} in knowledge table {:?} (it has: {})",
+                    t.name(),
+                    t.column_names().collect::<Vec<_>>().join(", ")
+                ),
             ),
             _ => Error::rule(&self.rule.id, format!("params.{name}"), "missing required parameter"),
         }
@@ -294,7 +306,7 @@ impl<'r> Params<'r> {
 
     /// Checks, before any row is read, that a required per-row parameter has a source.
     pub fn require(&self, name: &str) -> Result<()> {
-        if self.rule.params.get(name).is_some_and(|v| !v.is_null()) || self.from_row(name).is_some() {
+        if self.rule.params.get(name).is_some_and(|v| !v.is_null()) || self.row_source(name).is_some() {
             Ok(())
         } else {
             Err(self.missing(name, None))
@@ -302,7 +314,7 @@ impl<'r> Params<'r> {
     }
 
     pub fn num(&self, name: &str, row: Option<usize>) -> Result<Option<f64>> {
-        if let (Some(t), Some(r)) = (self.from_row(name), row) {
+        if let (Some(t), Some(r)) = (self.row_source(name), row) {
             if let Some(x) = t.num(name, r)? {
                 return Ok(Some(x));
             }
@@ -315,7 +327,7 @@ impl<'r> Params<'r> {
     }
 
     pub fn str(&self, name: &str, row: Option<usize>) -> Result<Option<String>> {
-        if let (Some(t), Some(r)) = (self.from_row(name), row) {
+        if let (Some(t), Some(r)) = (self.row_source(name), row) {
             if let Some(x) = t.str(name, r)? {
                 return Ok(Some(x.to_string()));
             }
@@ -328,22 +340,30 @@ impl<'r> Params<'r> {
     }
 
     pub fn list(&self, name: &str, row: Option<usize>) -> Result<Option<Vec<String>>> {
-        if let (Some(t), Some(r)) = (self.from_row(name), row) {
+        if let (Some(t), Some(r)) = (self.row_source(name), row) {
             if let Some(x) = t.str(name, r)? {
                 return Ok(Some(x.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()));
             }
         }
-        Ok(self.rule.params.get(name).and_then(Value::as_array).map(|a| {
-            a.iter().filter_map(Value::as_str).map(str::to_string).collect()
-        }))
+        Ok(self
+            .rule
+            .params
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()))
     }
 
     /// A window parameter; `default` when neither row nor params give it.
     pub fn window(&self, name: &str, row: Option<usize>, default: Window) -> Result<Window> {
         match self.str(name, row)? {
             None => Ok(default),
-            Some(s) => Window::parse(&s).ok_or_else(|| match (self.from_row(name), row) {
-                (Some(t), Some(r)) => Error::knowledge(t.name(), Some(name), Some(r), format!("expected a window (hour, day, encounter or <N>h), found {s:?}")),
+            Some(s) => Window::parse(&s).ok_or_else(|| match (self.row_source(name), row) {
+                (Some(t), Some(r)) => Error::knowledge(
+                    t.name(),
+                    Some(name),
+                    Some(r),
+                    format!("expected a window (hour, day, encounter or <N>h), found {s:?}"),
+                ),
                 _ => Error::rule(&self.rule.id, format!("params.{name}"), format!("expected a window, found {s:?}")),
             }),
         }
@@ -470,7 +490,12 @@ pub(crate) fn eval_line(
 }
 
 /// The grouping key of a windowed rule's event; `None` when the line cannot be grouped.
-pub(crate) fn event_key<'a>(kernel: &Kernel, entry: &Entry, line: &LineAt<'a, '_>, rx: &mut dyn RxInterner<'a>) -> Option<u64> {
+pub(crate) fn event_key<'a>(
+    kernel: &Kernel,
+    entry: &Entry,
+    line: &LineAt<'a, '_>,
+    rx: &mut dyn RxInterner<'a>,
+) -> Option<u64> {
     match kernel {
         Kernel::Quantity(q) => Some(q.key(entry)),
         Kernel::Pair(_) => Some(u64::from(entry.row)),

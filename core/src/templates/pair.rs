@@ -130,7 +130,15 @@ impl Pair {
                     sink.unjudged(rule, "fee_ocur_time is null");
                 }
                 if let Some(related) = hit {
-                    sink.hits.push(Hit { rule, enc: s.enc, line: Some(s.line), related, amount: line.amount(), kp_row: s.row, args });
+                    sink.hits.push(Hit {
+                        rule,
+                        enc: s.enc,
+                        line: Some(s.line),
+                        related,
+                        amount: line.amount(),
+                        kp_row: s.row,
+                        args,
+                    });
                 }
             }
         }

@@ -59,7 +59,11 @@ pub(crate) fn compile(p: &Params) -> Result<Compiled> {
     } else {
         let max = p.req_num("max_drugs", None)?;
         if max < 1.0 || max.fract() != 0.0 {
-            return Err(Error::rule(&p.rule.id, "params.max_drugs", format!("expected a whole number ≥ 1, found {max}")));
+            return Err(Error::rule(
+                &p.rule.id,
+                "params.max_drugs",
+                format!("expected a whole number ≥ 1, found {max}"),
+            ));
         }
         let prefixes = p.list("drug_prefixes", None)?.unwrap_or_else(|| vec!["X".into(), "Z".into()]);
         if prefixes.iter().any(String::is_empty) || prefixes.is_empty() {
@@ -96,7 +100,15 @@ impl Rx {
                         let line = env.ev_line(e)?;
                         let mut args: SmallVec<[(&'static str, String); 4]> = SmallVec::new();
                         args.push(("herbs", n.to_string()));
-                        sink.hits.push(Hit { rule, enc: e.enc, line: Some(e.line), related: None, amount: line.amount(), kp_row: e.row, args });
+                        sink.hits.push(Hit {
+                            rule,
+                            enc: e.enc,
+                            line: Some(e.line),
+                            related: None,
+                            amount: line.amount(),
+                            kp_row: e.row,
+                            args,
+                        });
                     }
                 }
                 Some(max) => {
@@ -120,7 +132,15 @@ impl Rx {
                         let mut args: SmallVec<[(&'static str, String); 4]> = SmallVec::new();
                         args.push(("count", seen.len().to_string()));
                         args.push(("limit", max.to_string()));
-                        sink.hits.push(Hit { rule, enc: e.enc, line: Some(e.line), related: None, amount, kp_row: e.row, args });
+                        sink.hits.push(Hit {
+                            rule,
+                            enc: e.enc,
+                            line: Some(e.line),
+                            related: None,
+                            amount,
+                            kp_row: e.row,
+                            args,
+                        });
                     }
                 }
             }

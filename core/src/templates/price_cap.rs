@@ -47,7 +47,11 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
     for r in 0..rows {
         let c = Caps {
             any: p.num("max_price", Some(r))?,
-            by_tier: [p.num("max_price_l1", Some(r))?, p.num("max_price_l2", Some(r))?, p.num("max_price_l3", Some(r))?],
+            by_tier: [
+                p.num("max_price_l1", Some(r))?,
+                p.num("max_price_l2", Some(r))?,
+                p.num("max_price_l3", Some(r))?,
+            ],
             tol: p.num("tolerance", Some(r))?.unwrap_or(0.005),
         };
         if c.any.is_none() && c.by_tier.iter().all(Option::is_none) {
@@ -60,7 +64,16 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
 
 impl PriceCap {
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(&self, spec: &Rule, rule: u32, kp: u32, line: &LineAt, enc: u32, er: &EncRow, sink: &mut Sink) -> Result<()> {
+    pub(crate) fn eval(
+        &self,
+        spec: &Rule,
+        rule: u32,
+        kp: u32,
+        line: &LineAt,
+        enc: u32,
+        er: &EncRow,
+        sink: &mut Sink,
+    ) -> Result<()> {
         let Some(c) = self.caps.get(kp as usize) else { return Ok(()) };
         let t = er.hosp_lv.and_then(tier).map(|t| t.max(1));
         let cap = match t.and_then(|t| c.by_tier.get(usize::from(t) - 1).copied().flatten()).or(c.any) {

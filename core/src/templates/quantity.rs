@@ -102,7 +102,10 @@ impl Quantity {
                                 column: env.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
                                 row: line.global_row(),
                                 rule_id: Some(spec.id.clone()),
-                                message: format!("encounter {:?} is not in the mdtrt table, and the rule needs its stay", er.id),
+                                message: format!(
+                                    "encounter {:?} is not in the mdtrt table, and the rule needs its stay",
+                                    er.id
+                                ),
                             });
                         }
                         sink.unjudged(rule, "begntime or endtime is null");

@@ -28,13 +28,27 @@ pub static SURGERY_DISCOUNT: TemplateSpec = TemplateSpec {
     params: &[
         row_param("group", ParamKind::Str, true, "surgical group name (e.g. 胃肠手术组)"),
         row_param("std_price", ParamKind::Num, false, "the operation's standard (undiscounted) unit price"),
-        rule_param("discount_rate", ParamKind::Num, false, "share of the standard price charged for the second and later operations, default 0.5"),
-        rule_param("tolerance", ParamKind::Num, false, "yuan per unit allowed above the discounted price, default 0.01"),
+        rule_param(
+            "discount_rate",
+            ParamKind::Num,
+            false,
+            "share of the standard price charged for the second and later operations, default 0.5",
+        ),
+        rule_param(
+            "tolerance",
+            ParamKind::Num,
+            false,
+            "yuan per unit allowed above the discounted price, default 0.01",
+        ),
     ],
     placeholders: &["group", "price", "expected", "rate"],
     default_message: "{item_name}与同组({group})主手术同日收费，单价{price}元，应按{rate}折价为{expected}元",
     amount: "(pric − std_price × discount_rate) × cnt",
-    needs: &[(ClaimsTable::FeeDetails, "pric"), (ClaimsTable::FeeDetails, "cnt"), (ClaimsTable::FeeDetails, "fee_ocur_time")],
+    needs: &[
+        (ClaimsTable::FeeDetails, "pric"),
+        (ClaimsTable::FeeDetails, "cnt"),
+        (ClaimsTable::FeeDetails, "fee_ocur_time"),
+    ],
 };
 
 pub(crate) struct Discount {
@@ -49,7 +63,11 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
     p.require("group")?;
     let rate = p.num("discount_rate", None)?.unwrap_or(0.5);
     if !(0.0..=1.0).contains(&rate) {
-        return Err(crate::error::Error::rule(&p.rule.id, "params.discount_rate", format!("expected a share between 0 and 1, found {rate}")));
+        return Err(crate::error::Error::rule(
+            &p.rule.id,
+            "params.discount_rate",
+            format!("expected a share between 0 and 1, found {rate}"),
+        ));
     }
     let mut names: BTreeMap<String, u32> = BTreeMap::new();
     let mut groups = Vec::new();
@@ -62,7 +80,12 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
         });
         v.push((id, p.num("std_price", Some(r))?));
     }
-    Ok(Compiled::new(Kernel::SurgeryDiscount(Discount { rows: v, groups, rate, tol: p.num("tolerance", None)?.unwrap_or(0.01) })))
+    Ok(Compiled::new(Kernel::SurgeryDiscount(Discount {
+        rows: v,
+        groups,
+        rate,
+        tol: p.num("tolerance", None)?.unwrap_or(0.01),
+    })))
 }
 
 impl Discount {
@@ -119,7 +142,15 @@ impl Discount {
                 args.push(("price", money(*pric)));
                 args.push(("expected", money(expected)));
                 args.push(("rate", format!("{}%", (self.rate * 100.0).round())));
-                sink.hits.push(Hit { rule, enc: e.enc, line: Some(e.line), related: main_line, amount: Some((pric - expected) * cnt), kp_row: e.row, args });
+                sink.hits.push(Hit {
+                    rule,
+                    enc: e.enc,
+                    line: Some(e.line),
+                    related: main_line,
+                    amount: Some((pric - expected) * cnt),
+                    kp_row: e.row,
+                    args,
+                });
             }
         }
         Ok(())
