@@ -271,27 +271,24 @@ fn list_id<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, code: &'a str)
 /// Rows of a chunk whose code has active entries, with the entry list id.
 fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'a>) -> Vec<(u32, u32)> {
     let mut hits = Vec::new();
-    let flat = |st: &mut State<'a>, f: FlatStr<'a>, hits: &mut Vec<(u32, u32)>| {
-        let mut last: Option<(&'a str, u32)> = None;
-        for r in 0..f.len() {
-            let Some(code) = f.get(r) else { continue };
-            let id = match last {
-                Some((c, id)) if c == code => id,
-                _ => {
-                    let id = list_id(eng, active, st, code);
-                    last = Some((code, id));
-                    id
-                }
-            };
-            if id != 0 {
-                hits.push((r as u32, id));
+    // Consecutive equal codes (a prescription of one drug, a stay's daily items) skip the lookup.
+    let mut last: Option<(&'a str, u32)> = None;
+    let mut visit = |st: &mut State<'a>, r: usize, code: &'a str, hits: &mut Vec<(u32, u32)>| {
+        let id = match last {
+            Some((c, id)) if c == code => id,
+            _ => {
+                let id = list_id(eng, active, st, code);
+                last = Some((code, id));
+                id
             }
+        };
+        if id != 0 {
+            hits.push((r as u32, id));
         }
     };
     match col {
         StrCol::Flat(FlatStr::Utf8(a)) if a.null_count() == 0 => {
             // The common case, one tight loop over the offsets: no per-row dispatch or null test.
-            let mut last: Option<(&'a str, u32)> = None;
             let offsets = a.value_offsets();
             let values = a.value_data();
             for (r, w) in offsets.windows(2).enumerate() {
@@ -300,20 +297,16 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
                 // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is cheap
                 // on short codes and only guards against a malformed array from outside.
                 let Ok(code) = std::str::from_utf8(bytes) else { continue };
-                let id = match last {
-                    Some((c, id)) if c == code => id,
-                    _ => {
-                        let id = list_id(eng, active, st, code);
-                        last = Some((code, id));
-                        id
-                    }
-                };
-                if id != 0 {
-                    hits.push((r as u32, id));
+                visit(st, r, code, &mut hits);
+            }
+        }
+        StrCol::Flat(f) => {
+            for r in 0..f.len() {
+                if let Some(code) = f.get(r) {
+                    visit(st, r, code, &mut hits);
                 }
             }
         }
-        StrCol::Flat(f) => flat(st, *f, &mut hits),
         StrCol::Dict { keys, values, .. } => {
             let ids: Vec<u32> =
                 (0..values.len()).map(|k| values.get(k).map_or(0, |c| list_id(eng, active, st, c))).collect();

@@ -5,11 +5,9 @@
 //! age is below `min_age`, above `max_age` (both in completed years, inclusive bounds), or above
 //! `max_age_days`. Amount at risk: the line's `det_item_fee_sumamt`.
 
-use super::{line_hit, row_param as P, Compiled, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
-use crate::engine::encounters::EncRow;
-use crate::engine::run::{need_row, LineAt, Sink};
+use super::{line_hit, row_param as P, Compiled, Judge, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
+use crate::engine::run::{need_row, Sink};
 use crate::error::Result;
-use crate::pack::Rule;
 use crate::time::{age_days, age_years};
 
 /// 药品/医疗服务项目儿童专用, 限儿童, 限年龄.
@@ -74,17 +72,8 @@ fn limit_label(b: &Band) -> String {
 }
 
 impl Age {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(
-        &self,
-        spec: &Rule,
-        rule: u32,
-        kp: u32,
-        line: &LineAt,
-        enc: u32,
-        er: &EncRow,
-        sink: &mut Sink,
-    ) -> Result<()> {
+    pub(crate) fn eval(&self, j: &Judge, sink: &mut Sink) -> Result<()> {
+        let (spec, rule, kp, line, enc, er) = (j.spec, j.rule, j.kp, j.line, j.enc, j.er);
         let Some(b) = self.bands.get(kp as usize) else { return Ok(()) };
         let er = need_row(er, line, spec)?;
         let time = line.time();

@@ -4,12 +4,11 @@
 //! Amount at risk: the line's `det_item_fee_sumamt`. A null attribute cannot prove a violation: the
 //! line is counted as unjudged for the rule.
 
-use super::{line_hit, Compiled, Kernel, KnowledgeUse, ParamKind, ParamSpec, Params, TemplateSpec};
+use super::{line_hit, Compiled, Judge, Kernel, KnowledgeUse, ParamKind, ParamSpec, Params, TemplateSpec};
 use crate::claims::ClaimsTable;
-use crate::engine::encounters::EncRow;
-use crate::engine::run::{need_row, LineAt, Sink};
+use crate::engine::run::{need_row, Sink};
 use crate::error::Result;
-use crate::pack::{Rule, Scene};
+use crate::pack::Scene;
 
 use super::row_param as P;
 
@@ -219,17 +218,8 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
 }
 
 impl Attr {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(
-        &self,
-        spec: &Rule,
-        rule: u32,
-        kp: u32,
-        line: &LineAt,
-        enc: u32,
-        er: &EncRow,
-        sink: &mut Sink,
-    ) -> Result<()> {
+    pub(crate) fn eval(&self, j: &Judge, sink: &mut Sink) -> Result<()> {
+        let (spec, rule, kp, line, enc, er) = (j.spec, j.rule, j.kp, j.line, j.enc, j.er);
         let r = kp as usize;
         let mut hit = line_hit(rule, enc, line, kp, line.amount());
         match &self.allowed {

@@ -6,10 +6,10 @@
 //! counts the line as unjudged; an encounter without diagnoses in a given table has none.
 //! Amount at risk: the line's `det_item_fee_sumamt`.
 
-use super::{line_hit, row_param, unknown_set, Compiled, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
+use super::{line_hit, row_param, unknown_set, Compiled, Judge, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
 use crate::engine::codes::CodeSets;
 use crate::engine::encounters::EncTable;
-use crate::engine::run::{LineAt, Sink};
+use crate::engine::run::Sink;
 use crate::error::Result;
 
 /// 药品限适应症.
@@ -62,15 +62,8 @@ fn code_sets_names(cs: &CodeSets) -> std::collections::BTreeMap<String, Vec<Stri
 }
 
 impl DiagLink {
-    pub(crate) fn eval(
-        &self,
-        rule: u32,
-        kp: u32,
-        line: &LineAt,
-        enc: u32,
-        encs: &EncTable,
-        sink: &mut Sink,
-    ) -> Result<()> {
+    pub(crate) fn eval(&self, j: &Judge, encs: &EncTable, sink: &mut Sink) -> Result<()> {
+        let (rule, kp, line, enc) = (j.rule, j.kp, j.line, j.enc);
         let Some((set, name)) = self.sets.get(kp as usize) else { return Ok(()) };
         if !encs.has_diagnoses {
             sink.unjudged(rule, "no diagnoses table was given");

@@ -460,12 +460,30 @@ pub(crate) fn line_hit(rule: u32, enc: u32, line: &LineAt, kp_row: u32, amount: 
     Hit { rule, enc, line: Some(line.packed), related: None, amount, kp_row, args: SmallVec::new() }
 }
 
+/// One line judged by one knowledge point of one line-level rule.
+pub(crate) struct Judge<'x, 'a, 'v> {
+    pub spec: &'x Rule,
+    pub rule: u32,
+    /// Knowledge row ([`crate::engine::NO_ROW`] for rules without knowledge).
+    pub kp: u32,
+    pub line: &'x LineAt<'a, 'v>,
+    pub enc: u32,
+    pub er: &'x EncRow<'a>,
+}
+
+impl Judge<'_, '_, '_> {
+    /// A finding about the judged line with the line's amount.
+    pub fn hit(&self) -> Hit {
+        line_hit(self.rule, self.enc, self.line, self.kp, self.line.amount())
+    }
+}
+
 /// Judges one line for one line-level rule.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn eval_line(
     kernel: &Kernel,
     rule: u32,
-    kp_row: u32,
+    kp: u32,
     line: &LineAt,
     enc: u32,
     er: &EncRow,
@@ -474,18 +492,24 @@ pub(crate) fn eval_line(
     sink: &mut Sink,
 ) -> Result<()> {
     let Some(spec) = eng.pack.rules.get(rule as usize) else { return Ok(()) };
+    let j = Judge { spec, rule, kp, line, enc, er };
     match kernel {
-        Kernel::Attr(k) => k.eval(spec, rule, kp_row, line, enc, er, sink),
-        Kernel::Age(k) => k.eval(spec, rule, kp_row, line, enc, er, sink),
-        Kernel::PriceCap(k) => k.eval(spec, rule, kp_row, line, enc, er, sink),
+        Kernel::Attr(k) => k.eval(&j, sink),
+        Kernel::Age(k) => k.eval(&j, sink),
+        Kernel::PriceCap(k) => k.eval(&j, sink),
         Kernel::NotPayable => {
-            sink.hits.push(line_hit(rule, enc, line, kp_row, line.amount()));
+            sink.hits.push(j.hit());
             Ok(())
         }
-        // Data-quality kernels scan whole chunks (see data_quality::scan).
-        Kernel::AmountMismatch(_) | Kernel::FeeTime(_) => Ok(()),
-        Kernel::Diagnosis(k) => k.eval(rule, kp_row, line, enc, encs, sink),
-        Kernel::Quantity(_) | Kernel::Pair(_) | Kernel::SurgeryDiscount(_) | Kernel::Prescription(_) => Ok(()),
+        Kernel::Diagnosis(k) => k.eval(&j, encs, sink),
+        // Data-quality kernels scan whole chunks (see data_quality::scan); windowed kernels judge
+        // groups of events in `finish`.
+        Kernel::AmountMismatch(_)
+        | Kernel::FeeTime(_)
+        | Kernel::Quantity(_)
+        | Kernel::Pair(_)
+        | Kernel::SurgeryDiscount(_)
+        | Kernel::Prescription(_) => Ok(()),
     }
 }
 

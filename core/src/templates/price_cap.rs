@@ -4,13 +4,11 @@
 //! 一级 facility, else `max_price`. Amount at risk: `(pric − ceiling) × cnt`.
 
 use super::attribute::tier;
-use super::{line_hit, row_param as P, Compiled, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
+use super::{line_hit, row_param as P, Compiled, Judge, Kernel, KnowledgeUse, ParamKind, Params, TemplateSpec};
 use crate::claims::ClaimsTable;
-use crate::engine::encounters::EncRow;
-use crate::engine::run::{LineAt, Sink};
+use crate::engine::run::Sink;
 use crate::error::Result;
 use crate::findings::money;
-use crate::pack::Rule;
 
 /// 超标准收费 (price ceiling by facility level).
 pub static PRICE_CAP: TemplateSpec = TemplateSpec {
@@ -63,17 +61,8 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
 }
 
 impl PriceCap {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn eval(
-        &self,
-        spec: &Rule,
-        rule: u32,
-        kp: u32,
-        line: &LineAt,
-        enc: u32,
-        er: &EncRow,
-        sink: &mut Sink,
-    ) -> Result<()> {
+    pub(crate) fn eval(&self, j: &Judge, sink: &mut Sink) -> Result<()> {
+        let (spec, rule, kp, line, enc, er) = (j.spec, j.rule, j.kp, j.line, j.enc, j.er);
         let Some(c) = self.caps.get(kp as usize) else { return Ok(()) };
         let t = er.hosp_lv.and_then(tier).map(|t| t.max(1));
         let cap = match t.and_then(|t| c.by_tier.get(usize::from(t) - 1).copied().flatten()).or(c.any) {
