@@ -12,8 +12,6 @@ pub(crate) struct EncRow<'a> {
     pub id: &'a str,
     /// False when the id appears only in lines or diagnoses, not in `mdtrt`.
     pub has_row: bool,
-    /// Row in `mdtrt` (across batches), for errors.
-    pub mdtrt_row: usize,
     pub psn: Option<&'a str>,
     pub gend: Option<&'a str>,
     pub brdy: Option<i64>,
@@ -29,15 +27,21 @@ pub(crate) struct EncRow<'a> {
 }
 
 pub(crate) struct EncTable<'a> {
-    pub rows: Vec<EncRow<'a>>,
-    /// Rows `[0, n_mdtrt)` come from `mdtrt`; later ones were met only in lines or diagnoses.
-    n_mdtrt: usize,
+    /// The `mdtrt` batches, read on demand: only encounters that a rule looks at are materialised.
+    views: Vec<MdtrtView<'a>>,
+    /// First global row of each view.
+    bases: Vec<usize>,
+    /// `mdtrt` ids in row order; the encounter index of an `mdtrt` row is its global row.
+    ids: Vec<&'a str>,
+    /// Ids met only in lines or diagnoses: encounter index `ids.len() + k`.
+    extra: Vec<&'a str>,
     /// Whether the `mdtrt` ids are strictly increasing: then they are found by a cursor (lines
     /// come grouped in the same order) or a binary search, with no hash map, like a merge join.
     sorted: bool,
     cursor: usize,
-    /// Unsorted `mdtrt`: every id. Sorted: only the ids not in `mdtrt`.
+    /// Unsorted `mdtrt`: every id. Sorted: only the extra ids.
     by_id: FxHashMap<&'a str, u32>,
+    scenes: Vec<(String, u8)>,
     diag_bits: Vec<u64>,
     stride: usize,
     /// Whether a diagnoses table was given at all.
@@ -48,66 +52,47 @@ impl<'a> EncTable<'a> {
     pub fn build(mdtrt: &'a [RecordBatch], map: &'a ColumnMap, scenes: &[(String, u8)]) -> Result<Self> {
         let n: usize = mdtrt.iter().map(RecordBatch::num_rows).sum();
         let mut t = EncTable {
-            rows: Vec::with_capacity(n),
-            n_mdtrt: 0,
+            views: Vec::with_capacity(mdtrt.len()),
+            bases: Vec::with_capacity(mdtrt.len()),
+            ids: Vec::with_capacity(n),
+            extra: Vec::new(),
             sorted: true,
             cursor: 0,
             by_id: FxHashMap::default(),
+            scenes: scenes.to_vec(),
             diag_bits: Vec::new(),
             stride: 0,
             has_diagnoses: false,
         };
-        let mut base = 0;
         for b in mdtrt {
             let v = MdtrtView::new(b, map)?;
+            let base = t.ids.len();
             for r in 0..v.rows {
-                let g = base + r;
                 let id = v.mdtrt_id.get(r).ok_or_else(|| Error::Value {
                     table: "mdtrt".into(),
                     column: map.source(ClaimsTable::Mdtrt, "mdtrt_id").into(),
-                    row: g,
+                    row: base + r,
                     rule_id: None,
                     message: "null encounter id".into(),
                 })?;
-                let med_type = v.med_type.and_then(|c| c.get(r));
-                let scene = med_type.map_or(0, |m| {
-                    scenes.iter().filter(|(p, _)| m.starts_with(p.as_str())).fold(0, |acc, (_, bit)| acc | bit)
-                });
-                let row = EncRow {
-                    id,
-                    has_row: true,
-                    mdtrt_row: g,
-                    psn: v.psn_no.and_then(|c| c.get(r)),
-                    gend: v.gend.and_then(|c| c.get(r)),
-                    brdy: v.brdy.and_then(|c| c.get(r)),
-                    age: v.age.and_then(|c| c.get(r)),
-                    insutype: v.insutype.and_then(|c| c.get(r)),
-                    hosp_lv: v.hosp_lv.and_then(|c| c.get(r)),
-                    fixmedins: v.fixmedins_code.and_then(|c| c.get(r)),
-                    begn: v.begntime.and_then(|c| c.get(r)),
-                    end: v.endtime.and_then(|c| c.get(r)),
-                    die: v.die_date.and_then(|c| c.get(r)),
-                    scene,
-                };
-                if t.sorted && t.rows.last().is_some_and(|prev| prev.id >= id) {
+                if t.sorted && t.ids.last().is_some_and(|prev| *prev >= id) {
                     t.sorted = false;
                 }
-                t.rows.push(row);
+                t.ids.push(id);
             }
-            base += v.rows;
+            t.bases.push(base);
+            t.views.push(v);
         }
-        t.n_mdtrt = t.rows.len();
         if !t.sorted {
-            t.by_id.reserve(t.rows.len());
-            for (i, r) in t.rows.iter().enumerate() {
-                if let Some(first) = t.by_id.insert(r.id, i as u32) {
-                    let first_row = t.rows.get(first as usize).map_or(0, |x| x.mdtrt_row);
+            t.by_id.reserve(t.ids.len());
+            for (i, id) in t.ids.iter().enumerate() {
+                if let Some(first) = t.by_id.insert(id, i as u32) {
                     return Err(Error::Value {
                         table: "mdtrt".into(),
                         column: map.source(ClaimsTable::Mdtrt, "mdtrt_id").into(),
-                        row: r.mdtrt_row,
+                        row: i,
                         rule_id: None,
-                        message: format!("duplicate encounter id {:?} (first at row {first_row})", r.id),
+                        message: format!("duplicate encounter id {id:?} (first at row {first})"),
                     });
                 }
             }
@@ -119,16 +104,14 @@ impl<'a> EncTable<'a> {
     #[inline]
     fn find_sorted(&mut self, id: &str) -> Option<usize> {
         let c = self.cursor;
-        if c < self.n_mdtrt {
-            if self.rows.get(c).is_some_and(|r| r.id == id) {
-                return Some(c);
-            }
-            if c + 1 < self.n_mdtrt && self.rows.get(c + 1).is_some_and(|r| r.id == id) {
-                self.cursor = c + 1;
-                return Some(c + 1);
-            }
+        if self.ids.get(c).is_some_and(|x| *x == id) {
+            return Some(c);
         }
-        let i = self.rows.get(..self.n_mdtrt)?.binary_search_by(|r| r.id.cmp(id)).ok()?;
+        if self.ids.get(c + 1).is_some_and(|x| *x == id) {
+            self.cursor = c + 1;
+            return Some(c + 1);
+        }
+        let i = self.ids.binary_search(&id).ok()?;
         self.cursor = i;
         Some(i)
     }
@@ -144,8 +127,8 @@ impl<'a> EncTable<'a> {
         if let Some(&i) = self.by_id.get(id) {
             return i;
         }
-        let i = self.rows.len() as u32;
-        self.rows.push(EncRow { id, ..EncRow::default() });
+        let i = (self.ids.len() + self.extra.len()) as u32;
+        self.extra.push(id);
         self.by_id.insert(id, i);
         i
     }
@@ -153,19 +136,61 @@ impl<'a> EncTable<'a> {
     /// The index of encounter `id`, if known.
     pub fn find(&self, id: &str) -> Option<u32> {
         if self.sorted {
-            if let Ok(i) = self.rows.get(..self.n_mdtrt).unwrap_or(&[]).binary_search_by(|r| r.id.cmp(id)) {
+            if let Ok(i) = self.ids.binary_search(&id) {
                 return Some(i as u32);
             }
         }
         self.by_id.get(id).copied()
     }
 
-    pub fn get(&self, i: u32) -> Option<&EncRow<'a>> {
-        self.rows.get(i as usize)
+    /// The view and row of an `mdtrt` encounter.
+    #[inline]
+    fn locate(&self, i: usize) -> Option<(&MdtrtView<'a>, usize)> {
+        if i >= self.ids.len() {
+            return None;
+        }
+        let chunk = self.bases.partition_point(|b| *b <= i).checked_sub(1)?;
+        Some((self.views.get(chunk)?, i - self.bases.get(chunk)?))
     }
 
-    /// Reads the diagnoses: each distinct code is matched once against every code set.
-    ///
+    /// The scene bits of encounter `i` (0 when unknown).
+    #[inline]
+    pub fn scene(&self, i: u32) -> u8 {
+        let Some((v, r)) = self.locate(i as usize) else { return 0 };
+        self.scene_of(v.med_type.and_then(|c| c.get(r)))
+    }
+
+    fn scene_of(&self, med_type: Option<&str>) -> u8 {
+        med_type.map_or(0, |m| {
+            self.scenes.iter().filter(|(p, _)| m.starts_with(p.as_str())).fold(0, |acc, (_, bit)| acc | bit)
+        })
+    }
+
+    /// Encounter `i`'s attributes, read from the claims.
+    pub fn get(&self, i: u32) -> Option<EncRow<'a>> {
+        let i = i as usize;
+        let Some((v, r)) = self.locate(i) else {
+            let id = *self.extra.get(i.checked_sub(self.ids.len())?)?;
+            return Some(EncRow { id, ..EncRow::default() });
+        };
+        let med_type = v.med_type.and_then(|c| c.get(r));
+        Some(EncRow {
+            id: self.ids.get(i).copied().unwrap_or_default(),
+            has_row: true,
+            psn: v.psn_no.and_then(|c| c.get(r)),
+            gend: v.gend.and_then(|c| c.get(r)),
+            brdy: v.brdy.and_then(|c| c.get(r)),
+            age: v.age.and_then(|c| c.get(r)),
+            insutype: v.insutype.and_then(|c| c.get(r)),
+            hosp_lv: v.hosp_lv.and_then(|c| c.get(r)),
+            fixmedins: v.fixmedins_code.and_then(|c| c.get(r)),
+            begn: v.begntime.and_then(|c| c.get(r)),
+            end: v.endtime.and_then(|c| c.get(r)),
+            die: v.die_date.and_then(|c| c.get(r)),
+            scene: self.scene_of(med_type),
+        })
+    }
+
     /// Reads the diagnoses when a rule needs them (`sets` given); validates them in any case.
     pub fn index_diagnoses(
         &mut self,

@@ -392,6 +392,7 @@ fn pass<'a>(
         let time = line.time();
         let n = st.lists.get(lid as usize).map_or(0, |l| l.len());
         let mut enc = u32::MAX;
+        let mut er: Option<EncRow> = None;
         for k in 0..n {
             let Some(e) = st.lists.get(lid as usize).and_then(|l| l.get(k)).copied() else { continue };
             let Some(entry): Option<&Entry> = eng.entries.get(e as usize) else { continue };
@@ -425,7 +426,10 @@ fn pass<'a>(
                     }
                 };
             }
-            let er = st.encs.get(enc).copied().unwrap_or_default();
+            if er.as_ref().is_none_or(|e| e.id.is_empty()) {
+                er = st.encs.get(enc);
+            }
+            let er = er.unwrap_or_default();
             if er.scene != 0 && er.scene & cr.scene_mask == 0 {
                 continue;
             }
@@ -490,7 +494,7 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         } else {
             Some(h.enc)
         };
-        let mut enc = enc_idx.and_then(|i| env.encs.get(i)).copied().unwrap_or_default();
+        let mut enc = enc_idx.and_then(|i| env.encs.get(i)).unwrap_or_default();
         if enc.id.is_empty() {
             enc.id = match line.as_ref().and_then(|l| l.v.mdtrt_id.get(l.row)) {
                 Some(id) => id,

@@ -107,7 +107,9 @@ impl FeeTime {
         };
         let bound = match self.check {
             Check::Outside | Check::AfterDischarge => {
-                let (Some(b), Some(e)) = (er.begn, er.end) else {
+                // after_discharge is bounded by endtime only: a null begntime does not stop it.
+                let begn = if self.check == Check::Outside { er.begn } else { er.end };
+                let (Some(b), Some(e)) = (begn, er.end) else {
                     sink.unjudged(rule, "begntime or endtime is null");
                     return Ok(());
                 };
@@ -152,6 +154,7 @@ pub(crate) struct ScanCtx<'a, 'c> {
 
 impl ScanCtx<'_, '_> {
     /// Whether the rule applies to `row` by its effective dates and scenes; counts unjudged lines.
+    /// (The scene test reads the encounter; scans that hold the encounter row test it themselves.)
     #[inline]
     fn applies(&self, row: usize, sink: &mut Sink) -> bool {
         if self.cr.from != i64::MIN || self.cr.to != i64::MAX {
@@ -165,8 +168,7 @@ impl ScanCtx<'_, '_> {
             }
         }
         if self.cr.scene_mask != 0b1111 {
-            let scene =
-                self.line_enc.and_then(|le| le.get(row)).and_then(|&e| self.encs.get(e)).map_or(0, |er| er.scene);
+            let scene = self.line_enc.and_then(|le| le.get(row)).map_or(0, |&e| self.encs.scene(e));
             if scene != 0 && scene & self.cr.scene_mask == 0 {
                 return false;
             }
@@ -217,22 +219,35 @@ impl AmountMismatch {
 
 impl FeeTime {
     fn scan(&self, ctx: &ScanCtx, sink: &mut Sink) -> Result<()> {
+        // Lines come grouped by encounter: read each encounter's row once per run of its lines.
+        let mut cached: Option<(u32, EncRow)> = None;
+        let dated = ctx.cr.from != i64::MIN || ctx.cr.to != i64::MAX;
         for row in 0..ctx.v.rows {
-            if !ctx.applies(row, sink) {
+            if dated && !ctx.applies(row, sink) {
                 continue;
             }
             let enc = ctx.line_enc.and_then(|le| le.get(row)).copied().unwrap_or(u32::MAX);
             let line = ctx.line(row);
-            let Some(er) = ctx.encs.get(enc) else {
-                return Err(crate::error::Error::Value {
-                    table: "fee_details".into(),
-                    column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-                    row: line.global_row(),
-                    rule_id: Some(ctx.rule.id.clone()),
-                    message: "null encounter id".into(),
-                });
+            let er = match cached {
+                Some((e, er)) if e == enc => er,
+                _ => {
+                    let Some(er) = ctx.encs.get(enc) else {
+                        return Err(crate::error::Error::Value {
+                            table: "fee_details".into(),
+                            column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+                            row: line.global_row(),
+                            rule_id: Some(ctx.rule.id.clone()),
+                            message: "null encounter id".into(),
+                        });
+                    };
+                    cached = Some((enc, er));
+                    er
+                }
             };
-            self.eval(ctx.rule, ctx.ri, &line, enc, er, sink)?;
+            if er.scene != 0 && er.scene & ctx.cr.scene_mask == 0 {
+                continue;
+            }
+            self.eval(ctx.rule, ctx.ri, &line, enc, &er, sink)?;
         }
         Ok(())
     }

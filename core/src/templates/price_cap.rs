@@ -76,8 +76,8 @@ impl PriceCap {
         if pric <= cap + c.tol {
             return Ok(());
         }
-        let cnt = line.need("cnt", line.cnt(), spec)?;
-        let mut hit = line_hit(rule, enc, line, kp, Some((pric - cap) * cnt));
+        // cnt only gives the amount at risk (null when cnt is null); it does not decide.
+        let mut hit = line_hit(rule, enc, line, kp, line.cnt().map(|cnt| (pric - cap) * cnt));
         hit.args.push(("price", money(pric)));
         hit.args.push(("cap", money(cap)));
         sink.hits.push(hit);

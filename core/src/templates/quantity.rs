@@ -93,7 +93,7 @@ impl Quantity {
                     None => continue,
                 },
                 Limit::Stay(tol) => {
-                    let er = env.encs.get(first.enc).copied().unwrap_or_default();
+                    let er = env.encs.get(first.enc).unwrap_or_default();
                     let (Some(b), Some(e)) = (er.begn, er.end) else {
                         if !er.has_row {
                             let line = env.ev_line(first)?;

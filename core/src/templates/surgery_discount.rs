@@ -103,18 +103,22 @@ impl Discount {
             }
         }
         for day in timed.chunk_by(|a, b| a.enc == b.enc && a.key == b.key && day_of(a.time) == day_of(b.time)) {
+            let mut codes: Vec<&str> = Vec::with_capacity(day.len());
+            for e in day {
+                codes.extend(env.ev_line(e)?.code());
+            }
+            codes.sort_unstable();
+            codes.dedup();
+            if codes.len() < 2 {
+                // One operation code on the day: nothing to decide, so no price is needed.
+                continue;
+            }
             let mut lines = Vec::with_capacity(day.len());
             for e in day {
                 let l = env.ev_line(e)?;
                 let std = self.rows.get(e.row as usize).and_then(|r| r.1);
                 let pric = l.need("pric", l.pric(), spec)?;
                 lines.push((e, l, std, pric));
-            }
-            let mut codes: Vec<&str> = lines.iter().filter_map(|x| x.1.code()).collect();
-            codes.sort_unstable();
-            codes.dedup();
-            if codes.len() < 2 {
-                continue;
             }
             let mut main = 0;
             for (i, x) in lines.iter().enumerate() {
@@ -136,7 +140,6 @@ impl Discount {
                 if *pric <= expected + self.tol {
                     continue;
                 }
-                let cnt = l.need("cnt", l.cnt(), spec)?;
                 let mut args: SmallVec<[(&'static str, String); 4]> = SmallVec::new();
                 args.push(("group", self.groups.get(e.key as usize).cloned().unwrap_or_default()));
                 args.push(("price", money(*pric)));
@@ -147,7 +150,8 @@ impl Discount {
                     enc: e.enc,
                     line: Some(e.line),
                     related: main_line,
-                    amount: Some((pric - expected) * cnt),
+                    // cnt only gives the amount at risk (null when cnt is null); it does not decide.
+                    amount: l.cnt().map(|cnt| (pric - expected) * cnt),
                     kp_row: e.row,
                     args,
                 });
