@@ -34,7 +34,8 @@ pub fn day_of(t: i64) -> i64 {
     t.div_euclid(DAY)
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` into wall-clock seconds.
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` (years 1–9999) into
+/// wall-clock seconds.
 pub fn parse_datetime(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, time) = match s.find([' ', 'T']) {
@@ -45,7 +46,7 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     let y: i64 = dp.next()?.parse().ok()?;
     let m: u32 = dp.next()?.parse().ok()?;
     let d: u32 = dp.next()?.parse().ok()?;
-    if dp.next().is_some() || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+    if dp.next().is_some() || !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
     let mut secs = days_from_civil(y, m, d) * DAY;
@@ -94,7 +95,7 @@ pub fn age_years(birth: i64, at: i64) -> i64 {
 
 /// Days of age on `at` (0 on the day of birth).
 pub fn age_days(birth: i64, at: i64) -> i64 {
-    day_of(at) - day_of(birth)
+    day_of(at).saturating_sub(day_of(birth))
 }
 
 #[cfg(test)]
@@ -107,6 +108,7 @@ mod tests {
         assert_eq!(parse_datetime("2026-02-29"), None);
         assert_eq!(parse_datetime("2024-02-29").map(format_datetime).as_deref(), Some("2024-02-29 00:00:00"));
         assert_eq!(parse_datetime("1969-12-31"), Some(-DAY));
+        assert_eq!(parse_datetime("99999999999-01-01"), None);
         let b = parse_datetime("2000-03-01").unwrap();
         assert_eq!(age_years(b, parse_datetime("2018-02-28").unwrap()), 17);
         assert_eq!(age_years(b, parse_datetime("2018-03-01").unwrap()), 18);

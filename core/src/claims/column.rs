@@ -342,7 +342,7 @@ impl<'a> TimeCol<'a> {
                 if nulls.is_some_and(|n| n.is_null(i)) {
                     return None;
                 }
-                Some(v.div_euclid(*div) + offset)
+                Some(v.div_euclid(*div).saturating_add(*offset))
             }
             TimeCol::Days { values, nulls } => {
                 let v = *values.get(i)?;

@@ -113,9 +113,9 @@ impl FeeTime {
                     sink.unjudged(rule, "begntime or endtime is null");
                     return Ok(());
                 };
-                if self.check == Check::Outside && t < b - self.tol {
+                if self.check == Check::Outside && t < b.saturating_sub(self.tol) {
                     Some(format!("早于入院时间{}", format_datetime(b)))
-                } else if t > e + self.tol {
+                } else if t > e.saturating_add(self.tol) {
                     Some(format!("晚于出院时间{}", format_datetime(e)))
                 } else {
                     None
@@ -123,7 +123,7 @@ impl FeeTime {
             }
             Check::AfterDeath => match er.die {
                 None => None,
-                Some(d) if day_of(t - self.tol) > day_of(d) => {
+                Some(d) if day_of(t.saturating_sub(self.tol)) > day_of(d) => {
                     Some(format!("晚于死亡日期{}", format_datetime(d).get(..10).unwrap_or("")))
                 }
                 Some(_) => None,

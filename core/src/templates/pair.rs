@@ -79,7 +79,7 @@ fn together(w: Window, a: &Event, b: &Event) -> Option<bool> {
         return None;
     }
     Some(match w {
-        Window::Hours(n) => (a.time - b.time).abs() <= n * 3600,
+        Window::Hours(n) => a.time.abs_diff(b.time) <= n.unsigned_abs().saturating_mul(3600),
         _ => w.bucket(Some(a.time)) == w.bucket(Some(b.time)),
     })
 }
