@@ -126,7 +126,9 @@ impl Pair {
                     }
                     _ => None,
                 };
-                if unknown && hit.is_none() && (self.companion || found.is_none()) {
+                // Unjudged only when no other line decided it: a companion found in the window
+                // judges the A line even if a line with a null time came first.
+                if unknown && hit.is_none() && found.is_none() {
                     sink.unjudged(rule, "fee_ocur_time is null");
                 }
                 if let Some(related) = hit {
