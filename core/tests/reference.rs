@@ -11,8 +11,8 @@
 //! is written down here.
 //!
 //! 1. A null `fee_ocur_time` on a line selected by a rule or knowledge point with effective dates
-//!    is counted as unjudged before the rule's scenes are looked at, so lines of encounters in
-//!    scenes the rule does not apply to are counted too.
+//!    is counted as unjudged only when the rule applies to the encounter's scene; a known time
+//!    outside the dates skips the line before the encounter is looked at.
 //! 2. A knowledge point that is never in force (entirely superseded, or dates disjoint from the
 //!    rule's) still counts null-time lines as unjudged ("has effective dates"); for code-selected
 //!    rules the reason names the knowledge point even when only the rule has dates.
@@ -20,9 +20,9 @@
 //!    and time counts twice for `herbs_only` (listed row and herb prefix), a line matching two
 //!    rows counts once per row; `bed_days` counts a stay without begntime/endtime once per
 //!    encounter.
-//! 4. When anything a rule needs is unknown the line is unjudged even if the known part already
-//!    proves a violation: `age` with both year bounds and `max_age_days` whose days are unknown,
-//!    `fee_time` `outside_stay` with one bound null.
+//! 4. A known bound that is broken fires even when another needed value is unknown (`age` with
+//!    year bounds and `max_age_days`, `fee_time` `outside_stay` with one bound null); the line is
+//!    unjudged only when nothing proves a violation.
 //! 5. `age` takes `mdtrt.age` for the years when `brdy` is present but `fee_ocur_time` is null.
 //! 6. `surgery_discount` needs the `pric` of every line of a day with two or more codes (also of
 //!    the main operation and of lines without `std_price`).
@@ -848,15 +848,9 @@ impl Ref<'_> {
                 let rule = &pack.rules[ri];
                 if matches!(rule.template.as_str(), "amount_mismatch" | "fee_time") {
                     // Data-quality rules: every line.
-                    if rule.from != MIN || rule.to != MAX {
-                        match line.time {
-                            None => {
-                                self.unj(ri, "fee_ocur_time is null and the rule has effective dates");
-                                continue;
-                            }
-                            Some(t) if !(rule.from <= t && t < rule.to) => continue,
-                            Some(_) => {}
-                        }
+                    let dated = rule.from != MIN || rule.to != MAX;
+                    if dated && line.time.is_some_and(|t| !(rule.from <= t && t < rule.to)) {
+                        continue;
                     }
                     // The encounter is needed for its attributes, or for a rule limited to scenes.
                     let enc = if rule.template == "fee_time" || rule.scenes != ALL_SCENES {
@@ -868,23 +862,24 @@ impl Ref<'_> {
                     } else {
                         None
                     };
+                    if dated && line.time.is_none() {
+                        self.unj(ri, "fee_ocur_time is null and the rule has effective dates");
+                        continue;
+                    }
                     self.judge_line(ri, None, li, enc.as_ref())?;
                     continue;
                 }
                 let Some(code) = line.code.as_deref() else { continue };
                 for s in sels[ri].iter().filter(|s| s.matches(code)) {
-                    if s.bounded() {
-                        match line.time {
-                            None => {
-                                self.unj(ri, "fee_ocur_time is null and the knowledge point has effective dates");
-                                continue;
-                            }
-                            Some(t) if !(s.from <= t && t < s.to) => continue,
-                            Some(_) => {}
-                        }
+                    if s.bounded() && line.time.is_some_and(|t| !(s.from <= t && t < s.to)) {
+                        continue;
                     }
                     let enc = self.enc(line.mdtrt_id.as_deref().ok_or(Fail::Value)?);
                     if enc.scene != 0 && enc.scene & rule.scenes == 0 {
+                        continue;
+                    }
+                    if s.bounded() && line.time.is_none() {
+                        self.unj(ri, "fee_ocur_time is null and the knowledge point has effective dates");
                         continue;
                     }
                     if !windowed(&rule.template) {
@@ -1033,26 +1028,39 @@ impl Ref<'_> {
                     (Some(b), Some(t)) => (Some(age_years(b, t)), Some(day(t) - day(b))),
                     _ => (enc.age.map(|a| a.floor() as i64), None),
                 };
+                // A known, broken bound fires; an unknown one only matters when nothing fired.
                 let mut bad = None;
+                let mut unknown = None;
                 if min.is_some() || max.is_some() {
-                    let Some(y) = years else {
-                        self.unj(ri, "age unknown: brdy (with fee_ocur_time) and age are null");
-                        return Ok(());
-                    };
-                    if min.is_some_and(|m| y < m) || max.is_some_and(|m| y > m) {
-                        bad = Some(format!("{y}岁"));
+                    match years {
+                        None => unknown = Some("age unknown: brdy (with fee_ocur_time) and age are null"),
+                        Some(y) => {
+                            if min.is_some_and(|m| y < m) || max.is_some_and(|m| y > m) {
+                                bad = Some(format!("{y}岁"));
+                            }
+                        }
                     }
                 }
                 if let Some(md) = max_days {
-                    let Some(d) = days else {
-                        self.unj(ri, "age in days unknown: brdy or fee_ocur_time is null");
-                        return Ok(());
-                    };
-                    if d > md {
-                        bad = Some(match years {
-                            Some(y) if y >= 1 => format!("{y}岁"),
-                            _ => format!("{d}天"),
-                        });
+                    match days {
+                        None => {
+                            if unknown.is_none() {
+                                unknown = Some("age in days unknown: brdy or fee_ocur_time is null");
+                            }
+                        }
+                        Some(d) => {
+                            if d > md {
+                                bad = Some(match years {
+                                    Some(y) if y >= 1 => format!("{y}岁"),
+                                    _ => format!("{d}天"),
+                                });
+                            }
+                        }
+                    }
+                }
+                if bad.is_none() {
+                    if let Some(reason) = unknown {
+                        self.unj(ri, reason);
                     }
                 }
                 let Some(age) = bad else { return Ok(()) };
@@ -1138,14 +1146,14 @@ impl Ref<'_> {
                         (t > e + tol).then(|| format!("晚于出院时间{}", fmt_time(e)))
                     }
                     _ => {
-                        let (Some(b), Some(e)) = (enc.begn, enc.end) else {
+                        // Either known bound that is crossed fires; otherwise a null bound is unjudged.
+                        if let Some(b) = enc.begn.filter(|b| t < b - tol) {
+                            Some(format!("早于入院时间{}", fmt_time(b)))
+                        } else if let Some(e) = enc.end.filter(|e| t > e + tol) {
+                            Some(format!("晚于出院时间{}", fmt_time(e)))
+                        } else if enc.begn.is_none() || enc.end.is_none() {
                             self.unj(ri, "begntime or endtime is null");
                             return Ok(());
-                        };
-                        if t < b - tol {
-                            Some(format!("早于入院时间{}", fmt_time(b)))
-                        } else if t > e + tol {
-                            Some(format!("晚于出院时间{}", fmt_time(e)))
                         } else {
                             None
                         }

@@ -400,15 +400,9 @@ fn pass<'a>(
             let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else {
                 continue;
             };
-            if entry.bounded() {
-                match time {
-                    None => {
-                        st.sink.unjudged(ri, "fee_ocur_time is null and the knowledge point has effective dates");
-                        continue;
-                    }
-                    Some(t) if !entry.in_force(t) => continue,
-                    _ => {}
-                }
+            // Not in force at a known time: the rule does not apply, whatever the encounter.
+            if entry.bounded() && time.is_some_and(|t| !entry.in_force(t)) {
+                continue;
             }
             if enc == u32::MAX {
                 enc = match line_enc.as_ref().and_then(|le| le.get(row)).copied() {
@@ -431,6 +425,11 @@ fn pass<'a>(
             }
             let er = er.unwrap_or_default();
             if er.scene != 0 && er.scene & cr.scene_mask == 0 {
+                continue;
+            }
+            // A dated point with no time to choose by: in scope, but cannot be judged.
+            if entry.bounded() && time.is_none() {
+                st.sink.unjudged(ri, "fee_ocur_time is null and the knowledge point has effective dates");
                 continue;
             }
             if cr.kernel.is_windowed() {
@@ -578,7 +577,23 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
             &b.finding_id,
         ))
     });
-    rows.dedup_by(|(_, a), (_, b)| a.finding_id == b.finding_id);
+    // Two findings with one id come from input lines that share a feedetl_sn: keep both (nothing
+    // is dropped) and number the later ones, which the order above makes deterministic.
+    let mut seen = 1;
+    for i in 1..rows.len() {
+        let same = match (rows.get(i - 1), rows.get(i)) {
+            (Some((_, a)), Some((_, b))) => a.finding_id.get(..16) == Some(b.finding_id.as_str()),
+            _ => false,
+        };
+        if same {
+            seen += 1;
+            if let Some((_, f)) = rows.get_mut(i) {
+                f.finding_id = format!("{}-{seen}", f.finding_id);
+            }
+        } else {
+            seen = 1;
+        }
+    }
     let unjudged = sink
         .unjudged
         .into_iter()

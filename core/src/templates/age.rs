@@ -81,27 +81,31 @@ impl Age {
             (Some(birth), Some(t)) => (Some(age_years(birth, t)), Some(age_days(birth, t))),
             _ => (er.age.map(|a| a.floor() as i64), None),
         };
+        // A bound that is known and broken fires even when another bound cannot be checked;
+        // only when nothing proves a violation does an unknown age make the line unjudged.
         let mut bad = None;
+        let mut unknown = None;
         if b.min.is_some() || b.max.is_some() {
-            let Some(y) = years else {
-                sink.unjudged(rule, "age unknown: brdy (with fee_ocur_time) and age are null");
-                return Ok(());
-            };
-            if b.min.is_some_and(|m| y < m) || b.max.is_some_and(|m| y > m) {
-                bad = Some(format!("{y}岁"));
+            match years {
+                Some(y) if b.min.is_some_and(|m| y < m) || b.max.is_some_and(|m| y > m) => bad = Some(format!("{y}岁")),
+                Some(_) => {}
+                None => unknown = Some("age unknown: brdy (with fee_ocur_time) and age are null"),
             }
         }
         if let Some(md) = b.max_days {
-            let Some(d) = days else {
-                sink.unjudged(rule, "age in days unknown: brdy or fee_ocur_time is null");
-                return Ok(());
-            };
-            if d > md {
-                bad = Some(match years {
-                    Some(y) if y >= 1 => format!("{y}岁"),
-                    _ => format!("{d}天"),
-                });
+            match days {
+                Some(d) if d > md => {
+                    bad = Some(match years {
+                        Some(y) if y >= 1 => format!("{y}岁"),
+                        _ => format!("{d}天"),
+                    })
+                }
+                Some(_) => {}
+                None => unknown = unknown.or(Some("age in days unknown: brdy or fee_ocur_time is null")),
             }
+        }
+        if let (None, Some(reason)) = (&bad, unknown) {
+            sink.unjudged(rule, reason);
         }
         if let Some(age) = bad {
             let mut hit = line_hit(rule, enc, line, kp, line.amount());

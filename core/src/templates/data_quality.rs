@@ -107,18 +107,23 @@ impl FeeTime {
         };
         let bound = match self.check {
             Check::Outside | Check::AfterDischarge => {
-                // after_discharge is bounded by endtime only: a null begntime does not stop it.
-                let begn = if self.check == Check::Outside { er.begn } else { er.end };
-                let (Some(b), Some(e)) = (begn, er.end) else {
-                    sink.unjudged(rule, "begntime or endtime is null");
-                    return Ok(());
-                };
-                if self.check == Check::Outside && t < b.saturating_sub(self.tol) {
-                    Some(format!("早于入院时间{}", format_datetime(b)))
-                } else if t > e.saturating_add(self.tol) {
-                    Some(format!("晚于出院时间{}", format_datetime(e)))
-                } else {
-                    None
+                // A known bound that is crossed fires even when the other bound is null;
+                // after_discharge is bounded by endtime only.
+                let early = self.check == Check::Outside && er.begn.is_some_and(|b| t < b.saturating_sub(self.tol));
+                let late = er.end.is_some_and(|e| t > e.saturating_add(self.tol));
+                let needs_begn = self.check == Check::Outside;
+                match (er.begn, er.end) {
+                    (Some(b), _) if early => Some(format!("早于入院时间{}", format_datetime(b))),
+                    (_, Some(e)) if late => Some(format!("晚于出院时间{}", format_datetime(e))),
+                    (None, _) if needs_begn => {
+                        sink.unjudged(rule, "begntime or endtime is null");
+                        return Ok(());
+                    }
+                    (_, None) => {
+                        sink.unjudged(rule, "begntime or endtime is null");
+                        return Ok(());
+                    }
+                    _ => None,
                 }
             }
             Check::AfterDeath => match er.die {
@@ -157,21 +162,20 @@ impl ScanCtx<'_, '_> {
     /// (The scene test reads the encounter; scans that hold the encounter row test it themselves.)
     #[inline]
     fn applies(&self, row: usize, sink: &mut Sink) -> bool {
-        if self.cr.from != i64::MIN || self.cr.to != i64::MAX {
-            match self.v.fee_ocur_time.and_then(|c| c.get(row)) {
-                None => {
-                    sink.unjudged(self.ri, "fee_ocur_time is null and the rule has effective dates");
-                    return false;
-                }
-                Some(t) if !(self.cr.from <= t && t < self.cr.to) => return false,
-                _ => {}
-            }
+        let dated = self.cr.from != i64::MIN || self.cr.to != i64::MAX;
+        let time = self.v.fee_ocur_time.and_then(|c| c.get(row));
+        if dated && time.is_some_and(|t| !(self.cr.from <= t && t < self.cr.to)) {
+            return false;
         }
         if self.cr.scene_mask != 0b1111 {
             let scene = self.line_enc.and_then(|le| le.get(row)).map_or(0, |&e| self.encs.scene(e));
             if scene != 0 && scene & self.cr.scene_mask == 0 {
                 return false;
             }
+        }
+        if dated && time.is_none() {
+            sink.unjudged(self.ri, "fee_ocur_time is null and the rule has effective dates");
+            return false;
         }
         true
     }
