@@ -32,35 +32,48 @@ impl Entry {
     }
 }
 
+/// What a finding cites of a knowledge row, read once at compile time.
+#[derive(Default)]
+pub(crate) struct RowCitation {
+    pub kp_id: String,
+    pub item_name: Option<String>,
+    pub basis: Option<String>,
+}
+
 /// A rule with its kernel and knowledge.
 pub(crate) struct CompiledRule {
     pub kernel: Kernel,
-    pub kt: Option<Arc<KnowledgeTable>>,
     pub scene_mask: u8,
     pub from: i64,
     pub to: i64,
+    /// Per knowledge row: its id (the `kp_id` column, else `<table>#<row>`), item name and basis.
+    pub citations: Vec<RowCitation>,
 }
 
 impl CompiledRule {
-    /// The knowledge point id of `row`: the `kp_id` column, else `<table>#<row>`.
-    pub fn kp_id(&self, row: u32) -> Option<String> {
-        let t = self.kt.as_ref()?;
+    /// The citation of knowledge row `row`, if the finding came from one.
+    pub fn citation(&self, row: u32) -> Option<&RowCitation> {
         if row == NO_ROW {
-            return None;
+            None
+        } else {
+            self.citations.get(row as usize)
         }
-        let r = row as usize;
-        Some(match t.str("kp_id", r).ok().flatten() {
-            Some(s) => s.to_string(),
-            None => format!("{}#{r}", t.name()),
-        })
     }
+}
 
-    pub fn row_str(&self, column: &str, row: u32) -> Option<String> {
-        if row == NO_ROW {
-            return None;
-        }
-        self.kt.as_ref()?.str(column, row as usize).ok().flatten().map(str::to_string)
-    }
+fn citations(t: &KnowledgeTable) -> Result<Vec<RowCitation>> {
+    (0..t.len())
+        .map(|r| {
+            Ok(RowCitation {
+                kp_id: match t.str("kp_id", r)? {
+                    Some(s) => s.to_string(),
+                    None => format!("{}#{r}", t.name()),
+                },
+                item_name: t.str("item_name", r)?.map(str::to_string),
+                basis: t.str("basis", r)?.map(str::to_string),
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine> {
@@ -149,7 +162,11 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
             entries.push(Entry { rule: ri, row: NO_ROW, role: *role, from: rfrom, to: rto });
         }
         let scene_mask = rule.scenes.iter().fold(0u8, |m, s| m | s.bit());
-        rules.push(CompiledRule { kernel: c.kernel, kt, scene_mask, from: rfrom, to: rto });
+        let citations = match &kt {
+            Some(t) => citations(t)?,
+            None => Vec::new(),
+        };
+        rules.push(CompiledRule { kernel: c.kernel, scene_mask, from: rfrom, to: rto, citations });
     }
     let mut scenes = Vec::new();
     for (scene, codes) in &pack.scenes {

@@ -147,8 +147,9 @@ struct State<'a> {
     code_lists: FxHashMap<&'a str, u32>,
     lists: Vec<EntryList>,
     scratch: EntryList,
-    rx_ids: FxHashMap<&'a str, u32>,
-    last_rx: Option<(&'a str, u32)>,
+    /// Each encounter's prescription numbers: a prescription key only has to be unique within its
+    /// encounter, so it is the position in this short list, found without hashing.
+    rx_by_enc: Vec<SmallVec<[&'a str; 2]>>,
     events: Vec<Vec<Event>>,
     sink: Sink,
 }
@@ -177,8 +178,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
         code_lists: FxHashMap::default(),
         lists: vec![EntryList::new()],
         scratch: EntryList::new(),
-        rx_ids: FxHashMap::default(),
-        last_rx: None,
+        rx_by_enc: Vec::new(),
         events: vec![Vec::new(); eng.rules.len()],
         sink: Sink::default(),
     };
@@ -268,6 +268,24 @@ fn list_id<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, code: &'a str)
     id
 }
 
+/// Slots of the direct-mapped code cache (a power of two).
+const CODE_CACHE: usize = 4096;
+
+/// The cache slot of a code: its length and first and last 8 bytes, mixed.
+#[inline]
+fn code_slot(b: &[u8]) -> usize {
+    let load = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        let n = s.len().min(8);
+        w[..n].copy_from_slice(&s[..n]);
+        u64::from_le_bytes(w)
+    };
+    let head = load(b);
+    let tail = load(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
+    let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (x >> (64 - CODE_CACHE.trailing_zeros())) as usize
+}
+
 /// Rows of a chunk whose code has active entries, with the entry list id.
 fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'a>) -> Vec<(u32, u32)> {
     let mut hits = Vec::new();
@@ -289,15 +307,35 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
     match col {
         StrCol::Flat(FlatStr::Utf8(a)) if a.null_count() == 0 => {
             // The common case, one tight loop over the offsets: no per-row dispatch or null test.
+            // On large batches a direct-mapped cache of recent codes (slot chosen from the length
+            // and the first and last 8 bytes, hit confirmed by comparing the bytes) answers most
+            // rows without hashing the whole code or probing the map.
             let offsets = a.value_offsets();
             let values = a.value_data();
+            let mut cache: Vec<Option<(&'a str, u32)>> =
+                if a.len() >= 1024 { vec![None; CODE_CACHE] } else { Vec::new() };
             for (r, w) in offsets.windows(2).enumerate() {
                 let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { continue };
                 let Some(bytes) = values.get(lo..hi) else { continue };
+                let slot = if cache.is_empty() { None } else { Some(code_slot(bytes)) };
+                if let Some(Some((c, id))) = slot.and_then(|i| cache.get(i)) {
+                    if c.as_bytes() == bytes {
+                        if *id != 0 {
+                            hits.push((r as u32, *id));
+                        }
+                        continue;
+                    }
+                }
                 // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is cheap
                 // on short codes and only guards against a malformed array from outside.
                 let Ok(code) = std::str::from_utf8(bytes) else { continue };
-                visit(st, r, code, &mut hits);
+                let id = list_id(eng, active, st, code);
+                if let Some(e) = slot.and_then(|i| cache.get_mut(i)) {
+                    *e = Some((code, id));
+                }
+                if id != 0 {
+                    hits.push((r as u32, id));
+                }
             }
         }
         StrCol::Flat(f) => {
@@ -386,6 +424,8 @@ fn pass<'a>(
     }
     // Code-selected rules: only lines whose code has entries.
     let mut last_enc: Option<(&'a str, u32)> = None;
+    // Lines come grouped by encounter: read an encounter's attributes once per run of its lines.
+    let mut last_er: Option<(u32, EncRow<'a>)> = None;
     for (row, lid) in hits {
         let row = row as usize;
         let line = LineAt { v, row, packed: pack_line(chunk, row), map };
@@ -420,8 +460,15 @@ fn pass<'a>(
                     }
                 };
             }
-            if er.as_ref().is_none_or(|e| e.id.is_empty()) {
-                er = st.encs.get(enc);
+            if er.is_none() {
+                er = match last_er {
+                    Some((e, r)) if e == enc => Some(r),
+                    _ => {
+                        let r = st.encs.get(enc);
+                        last_er = r.map(|r| (enc, r));
+                        r
+                    }
+                };
             }
             let er = er.unwrap_or_default();
             if er.scene != 0 && er.scene & cr.scene_mask == 0 {
@@ -433,7 +480,7 @@ fn pass<'a>(
                 continue;
             }
             if cr.kernel.is_windowed() {
-                let key = match crate::templates::event_key(&cr.kernel, entry, &line, st) {
+                let key = match crate::templates::event_key(&cr.kernel, entry, &line, enc, st) {
                     Some(k) => k,
                     None => {
                         st.sink.unjudged(ri, "fee_ocur_time is null and the prescription has no rxno");
@@ -459,32 +506,32 @@ fn pass<'a>(
     Ok(())
 }
 
-/// Interns a prescription number for grouping.
-pub(crate) fn rx_id<'a>(st_rx: &mut FxHashMap<&'a str, u32>, rx: &'a str) -> u32 {
-    let n = st_rx.len() as u32;
-    *st_rx.entry(rx).or_insert(n)
-}
-
-/// Gives templates access to prescription interning without exposing the state.
+/// Gives templates prescription keys without exposing the state.
 pub(crate) trait RxInterner<'a> {
-    fn rx(&mut self, rx: &'a str) -> u32;
+    /// The key of prescription `rx` within encounter `enc`.
+    fn rx(&mut self, enc: u32, rx: &'a str) -> u32;
 }
 
 impl<'a> RxInterner<'a> for State<'a> {
-    fn rx(&mut self, rx: &'a str) -> u32 {
-        if let Some((l, id)) = self.last_rx {
-            if l == rx {
-                return id;
+    fn rx(&mut self, enc: u32, rx: &'a str) -> u32 {
+        let e = enc as usize;
+        if self.rx_by_enc.len() <= e {
+            self.rx_by_enc.resize(e + 1, SmallVec::new());
+        }
+        let Some(list) = self.rx_by_enc.get_mut(e) else { return 0 };
+        match list.iter().rposition(|r| *r == rx) {
+            Some(i) => i as u32,
+            None => {
+                list.push(rx);
+                (list.len() - 1) as u32
             }
         }
-        let id = rx_id(&mut self.rx_ids, rx);
-        self.last_rx = Some((rx, id));
-        id
     }
 }
 
 fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
     let mut rows: Vec<(usize, Finding)> = Vec::with_capacity(sink.hits.len());
+    let mut last_enc: Option<(u32, EncRow)> = None;
     for h in sink.hits {
         let (Some(rule), Some(cr)) = (env.rule(h.rule), env.eng.rules.get(h.rule as usize)) else { continue };
         let line = h.line.and_then(|p| env.line(p));
@@ -493,7 +540,15 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         } else {
             Some(h.enc)
         };
-        let mut enc = enc_idx.and_then(|i| env.encs.get(i)).unwrap_or_default();
+        let mut enc = match (enc_idx, last_enc) {
+            (Some(i), Some((j, r))) if i == j => r,
+            (Some(i), _) => {
+                let r = env.encs.get(i).unwrap_or_default();
+                last_enc = Some((i, r));
+                r
+            }
+            (None, _) => EncRow::default(),
+        };
         if enc.id.is_empty() {
             enc.id = match line.as_ref().and_then(|l| l.v.mdtrt_id.get(l.row)) {
                 Some(id) => id,
@@ -521,11 +576,12 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         };
         let related_sn = related.as_ref().and_then(|l| l.v.feedetl_sn.get(l.row));
         let item_code = line.as_ref().and_then(|l| l.code());
-        let kp_id = cr.kp_id(h.kp_row);
+        let cite = cr.citation(h.kp_row);
+        let kp_id = cite.map(|c| c.kp_id.clone());
         let item_name = line
             .as_ref()
             .and_then(|l| l.v.hilist_name.and_then(|c| c.get(l.row)).map(str::to_string))
-            .or_else(|| cr.row_str("item_name", h.kp_row))
+            .or_else(|| cite.and_then(|c| c.item_name.clone()))
             .or_else(|| item_code.map(str::to_string));
         let psn = enc.psn.or_else(|| line.as_ref().and_then(|l| l.v.psn_no.and_then(|c| c.get(l.row))));
         let amount = h.amount.map(|a| (a * 100.0).round() / 100.0);
@@ -539,7 +595,7 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         ];
         args.extend(h.args.iter().map(|(k, v)| (*k, v.as_str())));
         let message = render(&rule.message, &args);
-        let basis = cr.row_str("basis", h.kp_row).or_else(|| rule.basis.clone());
+        let basis = cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone());
         let finding_id =
             stable_id(&[&rule.id, enc.id, sn.unwrap_or(""), related_sn.unwrap_or(""), kp_id.as_deref().unwrap_or("")]);
         rows.push((

@@ -518,13 +518,14 @@ pub(crate) fn event_key<'a>(
     kernel: &Kernel,
     entry: &Entry,
     line: &LineAt<'a, '_>,
+    enc: u32,
     rx: &mut dyn RxInterner<'a>,
 ) -> Option<u64> {
     match kernel {
         Kernel::Quantity(q) => Some(q.key(entry)),
         Kernel::Pair(_) => Some(u64::from(entry.row)),
         Kernel::SurgeryDiscount(s) => Some(s.key(entry)),
-        Kernel::Prescription(_) => prescription::key(line, rx),
+        Kernel::Prescription(_) => prescription::key(line, enc, rx),
         _ => Some(0),
     }
 }

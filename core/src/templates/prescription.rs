@@ -76,9 +76,9 @@ pub(crate) fn compile(p: &Params) -> Result<Compiled> {
 }
 
 /// The prescription key of a line: its rxno, else its calendar day.
-pub(crate) fn key<'a>(line: &LineAt<'a, '_>, rx: &mut dyn RxInterner<'a>) -> Option<u64> {
+pub(crate) fn key<'a>(line: &LineAt<'a, '_>, enc: u32, rx: &mut dyn RxInterner<'a>) -> Option<u64> {
     match line.rxno() {
-        Some(r) => Some((1u64 << 40) | u64::from(rx.rx(r))),
+        Some(r) => Some((1u64 << 40) | u64::from(rx.rx(enc, r))),
         None => line.time().map(|t| (day_of(t) + (1i64 << 38)) as u64),
     }
 }
