@@ -147,7 +147,8 @@ impl<'a> Resolver<'a> {
 
     fn array(&self, name: &str) -> Option<(&'a arrow_array::ArrayRef, &'a str)> {
         let src = self.map.source(self.table, name);
-        let idx = self.batch.schema_ref().index_of(src).ok()?;
+        // Not Schema::index_of: on a miss it formats an error listing every field.
+        let idx = self.batch.schema_ref().fields().iter().position(|f| f.name() == src)?;
         let field = self.batch.schema_ref().fields().get(idx)?;
         Some((self.batch.column(idx), field.name().as_str()))
     }

@@ -235,7 +235,7 @@ fn check_needs(eng: &Engine, active: &[bool], claims: &Claims) -> Result<()> {
         for (table, col) in rule.template.needs {
             let src = claims.column_map.source(*table, col);
             for b in claims.table(*table) {
-                if b.schema_ref().index_of(src).is_err() {
+                if !b.schema_ref().fields().iter().any(|f| f.name() == src) {
                     return Err(Error::Column {
                         table: table.name().into(),
                         column: src.into(),
