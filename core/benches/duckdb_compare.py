@@ -372,6 +372,10 @@ def main() -> int:
           f"{t_ma_wall:.3f} s wall")
     print(f"  medaudit_time / duckdb_time = {t_ma / t_sql:.4f}   (DuckDB takes {t_sql / t_ma:.1f}x medaudit's time; "
           f"wall/wall {t_ma_wall / t_sql:.4f})")
+    t_2 = sec.get("whole_pack_plain_2_threads_wall_best")
+    if t_2:
+        print(f"  medaudit whole pack on 2 threads (CheckOptions.threads = 2): {t_2:.3f} s wall; "
+              f"DuckDB on {args.threads} threads takes {t_sql / t_2:.1f}x medaudit's time")
     if bad:
         print(f"  MISMATCH in {len(bad)} rule(s): {', '.join(bad)}")
         return 1

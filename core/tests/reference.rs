@@ -2342,7 +2342,7 @@ fn check_scenario(sc: &Scenario, stats: &mut Stats) -> Result<(), String> {
     let pack = RulePack::from_json(&sc.pack.to_string())
         .map_err(|e| format!("generated pack does not load: {e}\n{}", sc.pack))?;
     let engine = Engine::new(pack).map_err(|e| format!("engine: {e}"))?;
-    let opts = CheckOptions { stage: sc.stage, rule_ids: sc.rule_ids.clone() };
+    let opts = CheckOptions { stage: sc.stage, rule_ids: sc.rule_ids.clone(), ..Default::default() };
     let stage = sc.stage.map(Stage::label);
     let mut first: Option<Result<CheckOutput, Error>> = None;
     for (label, types, cuts) in [
@@ -2436,7 +2436,7 @@ proptest! {
         let sc = scenario(&g, true);
         let engine = Engine::new(RulePack::from_json(&sc.pack.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let opts = CheckOptions { stage: sc.stage, rule_ids: sc.rule_ids.clone() };
+        let opts = CheckOptions { stage: sc.stage, rule_ids: sc.rule_ids.clone(), ..Default::default() };
         let base = engine.check(&claims_from_json(&sc.claims, "$").map_err(|e| TestCaseError::fail(e.to_string()))?, &opts);
         for (i, s) in splits.iter().enumerate() {
             let mut gs = G::new(s);
@@ -2648,7 +2648,7 @@ fn keys_and_encounters_are_errors_only_when_a_rule_needs_them() {
     let claims = json!({"mdtrt": [{"mdtrt_id": "M1"}], "fee_details": [line_row("L1", "B", json!({}))]});
     assert!(matches!(both(&pack, &claims), Err(Error::Column { .. })));
     let engine = Engine::new(RulePack::from_json(&pack.to_string()).expect("pack")).expect("engine");
-    let opts = CheckOptions { stage: None, rule_ids: Some(vec!["nope".into()]) };
+    let opts = CheckOptions { rule_ids: Some(vec!["nope".into()]), ..Default::default() };
     assert_eq!(engine.check(&Claims::default(), &opts).unwrap_err().kind(), "argument");
     assert_eq!(reference(&pack, &json!({}), None, Some(&["nope".to_string()])), Err(Fail::Argument));
 }

@@ -41,3 +41,26 @@ fn dictionary_and_batches_give_the_same_findings() {
     assert_eq!(a, truth);
     assert_eq!(a, b);
 }
+
+#[test]
+fn threads_give_the_same_findings_as_one_thread() {
+    let data = synth::generate(&Config {
+        encounters: 22_000,
+        seed: 9,
+        violation_rate: 0.05,
+        batch_rows: 40_000,
+        ..Default::default()
+    });
+    assert!(data.lines >= 150_000, "{} lines", data.lines);
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    let one = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    for threads in [2, 3, 8] {
+        let many = engine.check(&data.claims, &CheckOptions { threads, ..Default::default() }).unwrap();
+        assert_eq!(one, many, "threads = {threads}");
+    }
+    // Lines not grouped in increasing encounter order: the check stays on one thread, same answer.
+    let mut shuffled = data.claims.clone();
+    shuffled.fee_details.reverse();
+    let fallback = engine.check(&shuffled, &CheckOptions { threads: 2, ..Default::default() }).unwrap();
+    assert_eq!(one, fallback);
+}

@@ -249,6 +249,10 @@ fn run(args: &Args) -> Res<()> {
     let wp = time_check(&engine, &data.claims, &all_opts, args.reps)?;
     let check_hwm = kib("VmHWM");
     let wd = time_check(&engine, &dict, &all_opts, args.reps)?;
+    // The same check split over two threads (CheckOptions::threads): wall time, as the work runs on
+    // threads other than the caller's.
+    let two_opts = CheckOptions { threads: 2, ..Default::default() };
+    let w2 = time_check(&engine, &data.claims, &two_opts, args.reps)?;
     println!("  {:<34} {:>21}  {:>8}  {:>18}  {:>8}", "", "M lines/s/core [med]", "wall s", "cpu s [med]", "findings");
     let row = |name: &str, t: &Timed| {
         println!(
@@ -265,6 +269,16 @@ fn run(args: &Args) -> Res<()> {
     row("line-level templates, dictionary", &ld);
     row("whole pack (20 rules), plain Utf8", &wp);
     row("whole pack (20 rules), dictionary", &wd);
+    println!(
+        "  {:<34} {:>12.1} M lines/s (wall time) {:>8.3} s wall  {:>8} findings",
+        "whole pack, plain, threads = 2",
+        mlps(lines, w2.wall_best),
+        secs(w2.wall_best),
+        w2.out.findings.len()
+    );
+    if w2.out != wp.out {
+        println!("  WARNING: two threads gave other findings than one");
+    }
     if lp.out.findings.len() != ld.out.findings.len() || wp.out.findings.len() != wd.out.findings.len() {
         println!("  WARNING: plain and dictionary data give different finding counts");
     }
@@ -432,6 +446,7 @@ fn run(args: &Args) -> Res<()> {
                 "whole_pack_plain_best": secs(wp.best),
                 "whole_pack_plain_median": secs(wp.median),
                 "whole_pack_plain_wall_best": secs(wp.wall_best),
+                "whole_pack_plain_2_threads_wall_best": secs(w2.wall_best),
                 "whole_pack_dict_best": secs(wd.best),
                 "fixed_no_lines_whole_pack": fixed_all,
                 "fixed_no_lines_line_level": fixed_line,

@@ -802,7 +802,7 @@ mod tests {
                 assert_eq!(mine.to_data(), b.column_by_name(f.name()).unwrap().to_data(), "{}.{}", t.name(), f.name());
             }
         }
-        let opts = CheckOptions { stage: Some(Stage::During), rule_ids: None };
+        let opts = CheckOptions { stage: Some(Stage::During), ..Default::default() };
         let got = engine.check(&req.claims, &opts).unwrap();
         let want = engine.check(&reference, &opts).unwrap();
         assert_eq!(got, want);

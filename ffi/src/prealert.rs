@@ -392,7 +392,7 @@ pub(crate) fn read_request<'v>(root: &'v J<'v>) -> FfiResult<Request<'v>> {
         fee_details: vec![fees.finish()?],
         column_map: Default::default(),
     };
-    Ok(Request { claims, options: CheckOptions { stage: Some(stage), rule_ids }, task_id, lines })
+    Ok(Request { claims, options: CheckOptions { stage: Some(stage), rule_ids, ..Default::default() }, task_id, lines })
 }
 
 /// One judged violation, 3101 `result[]`.
