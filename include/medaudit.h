@@ -476,6 +476,8 @@ MedauditStatus medaudit_check_claims_json(const struct MedauditEngine *engine, c
  * engine reads are validated first (offsets, UTF-8, dictionary keys), so a faulty producer gets
  * `MEDAUDIT_ARROW_ERROR` instead of an out-of-bounds read; `false` skips that for trusted
  * producers (Arrow C++, pyarrow, arrow-rs), saving one linear pass over those columns.
+ * `"threads": N` checks on N scoped threads when the fee lines come grouped by encounter in
+ * increasing `mdtrt_id` order (same findings as one thread; default 1, the calling thread).
  *
  * Output: on success `*out_findings` is a stream (one record batch, the findings schema:
  * finding_id, rule_id, rule_code, rule_name, template, severity (Utf8), warn_level (UInt8),

@@ -1,5 +1,6 @@
 //! The options JSON of the batch and claims-JSON calls:
-//! `{"stage": "事前", "rule_ids": ["sex"], "column_map": {"fee_details": {"hilist_code": "med_list_codg"}}, "validate": true}`.
+//! `{"stage": "事前", "rule_ids": ["sex"], "column_map": {"fee_details": {"hilist_code": "med_list_codg"}},
+//! "validate": true, "threads": 2}`.
 
 use crate::status::{core_err, Ctx, FfiError, FfiResult};
 use medaudit_core::{CheckOptions, ColumnMap, Stage};
@@ -53,7 +54,12 @@ pub(crate) fn parse(text: Option<&str>) -> FfiResult<Options> {
                 out.column_map = Some(ColumnMap::from_json(&v.to_string()).map_err(|e| core_err(e, Ctx::Call))?);
             }
             ("validate", Value::Bool(b)) => out.validate = *b,
-            ("stage" | "rule_ids" | "column_map" | "validate", other) => {
+            ("threads", Value::Number(n)) => {
+                out.check.threads = n.as_u64().filter(|t| *t <= 256).map(|t| t as usize).ok_or_else(|| {
+                    FfiError::arg(format!("options: $.threads: expected a whole number from 0 to 256, found {n}"))
+                })?;
+            }
+            ("stage" | "rule_ids" | "column_map" | "validate" | "threads", other) => {
                 return Err(FfiError::json(format!(
                     "options: $.{k}: unexpected {}; see medaudit.h for the options format",
                     crate::json_type(other)
@@ -61,10 +67,25 @@ pub(crate) fn parse(text: Option<&str>) -> FfiResult<Options> {
             }
             _ => {
                 return Err(FfiError::arg(format!(
-                    "options: $.{k}: unknown option; expected stage, rule_ids, column_map or validate"
+                    "options: $.{k}: unknown option; expected stage, rule_ids, column_map, validate or threads"
                 )))
             }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn threads_option_is_read_and_bounded() {
+        assert_eq!(parse(Some(r#"{"threads": 2}"#)).map(|o| o.check.threads).ok(), Some(2));
+        assert_eq!(parse(None).map(|o| o.check.threads).ok(), Some(0));
+        let err = parse(Some(r#"{"threads": -1}"#)).err().map(|e| format!("{e:?}")).unwrap_or_default();
+        assert!(err.contains("$.threads: expected a whole number from 0 to 256"), "{err}");
+        let err = parse(Some(r#"{"thread": 2}"#)).err().map(|e| format!("{e:?}")).unwrap_or_default();
+        assert!(err.contains("unknown option; expected stage, rule_ids, column_map, validate or threads"), "{err}");
+    }
 }
