@@ -6,15 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
+suites=0
 echo "== rust: fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+suites=$((suites + 1))
 
-echo "== rust: tests"
+echo "== rust: tests (unit, conformance vectors, reference properties, ground truth, api, ffi)"
 cargo test --workspace
+suites=$((suites + 1))
 
 if [ -x tests/c/run.sh ]; then
   echo "== c: header, ABI tests, examples"
   bash tests/c/run.sh
+  suites=$((suites + 1))
 fi
-echo "== all suites passed"
+# set -e stops at the first failing suite, so reaching here means every suite passed.
+echo "suites: $suites passed, 0 failed"
