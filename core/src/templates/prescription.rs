@@ -111,6 +111,8 @@ impl Rx {
                         });
                     }
                 }
+                // A prescription cannot hold more distinct drugs than it has lines.
+                Some(max) if g.len() <= max => {}
                 Some(max) => {
                     let mut seen: Vec<&str> = Vec::new();
                     let mut over: Vec<(&Event, Option<f64>)> = Vec::new();
