@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test suite of medaudit: Rust (unit, conformance, properties, ground truth), lint,
-# and the C suite when the C ABI is present. Installs what it needs itself.
+# Runs every test suite of medaudit: Rust (unit, conformance, properties, ground truth, fuzz
+# regressions), lint, the C suite, and bounded fuzzing. Installs what it needs itself (cbindgen and
+# cargo-fuzz into target/tools).
 # Usage: bash tests/run_all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +22,11 @@ if [ -x tests/c/run.sh ]; then
   bash tests/c/run.sh
   suites=$((suites + 1))
 fi
+if [ -f ffi/fuzz/run.sh ]; then
+  echo "== fuzz: JSON request, rule pack, claims/Arrow validation (bounded time, nightly + cargo-fuzz)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash ffi/fuzz/run.sh
+  suites=$((suites + 1))
+fi
+
 # set -e stops at the first failing suite, so reaching here means every suite passed.
 echo "suites: $suites passed, 0 failed"
