@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of medaudit: Rust (unit, conformance, properties, ground truth, fuzz
-# regressions), lint, the C suite, and bounded fuzzing. Installs what it needs itself (cbindgen and
-# cargo-fuzz into target/tools).
+# regressions), lint, the C suite, the Java suite, and bounded fuzzing. Installs what it needs itself
+# (cbindgen and cargo-fuzz into target/tools, Maven dependencies into ~/.m2).
 # Usage: bash tests/run_all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,12 @@ if [ -x tests/c/run.sh ]; then
   bash tests/c/run.sh
   suites=$((suites + 1))
 fi
+if [ -x tests/java/run.sh ]; then
+  echo "== java: JNI binding, mvn verify (conformance vectors, errors, lifecycle, 16 threads x 10,000 checks)"
+  MEDAUDIT_THREAD_ITERATIONS="${MEDAUDIT_THREAD_ITERATIONS:-10000}" bash tests/java/run.sh
+  suites=$((suites + 1))
+fi
+
 if [ -f ffi/fuzz/run.sh ]; then
   echo "== fuzz: JSON request, rule pack, claims/Arrow validation (bounded time, nightly + cargo-fuzz)"
   FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash ffi/fuzz/run.sh

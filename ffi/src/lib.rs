@@ -21,6 +21,8 @@
 
 mod arrow;
 mod engine;
+/// cbindgen:ignore
+mod jni;
 mod jtree;
 mod options;
 mod prealert;
@@ -529,21 +531,32 @@ pub unsafe extern "C" fn medaudit_check_claims_json(
         // SAFETY: the caller promises readable text.
         let text = unsafe { text::borrow_text(claims_json, claims_len, "claims_json") }?;
         // SAFETY: NULL or NUL-terminated by contract.
-        let opts = options::parse(unsafe { text::borrow_opt_cstr(options_json, "options_json") }?)?;
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| FfiError::json(format!("claims_json: invalid JSON: {e}")))?;
-        let mut claims = claims_from_json(&v, "$.claims").map_err(|e| core_err(e, Ctx::Json))?;
-        if let Some(map) = opts.column_map {
-            if v.get("column_map").is_none() {
-                claims.column_map = map;
-            }
-        }
-        let out = eng.check(&claims, &opts.check).map_err(|e| core_err(e, Ctx::Call))?;
-        let answer = serde_json::to_string(&serde_json::json!({"findings": out.findings, "unjudged": out.unjudged}))
-            .map_err(|e| FfiError::new(MedauditStatus::MEDAUDIT_INTERNAL, format!("findings: {e}")))?;
+        let options = unsafe { text::borrow_opt_cstr(options_json, "options_json") }?;
+        let answer = check_claims_text(&eng, text, options)?;
         // SAFETY: both outputs checked non-NULL, valid for writes by contract.
         unsafe { text::give_string(answer, findings_json, findings_len) }
     })
+}
+
+/// The body of `medaudit_check_claims_json` (shared with the JNI layer): claims JSON text and
+/// optional options JSON text in, `{"findings": […], "unjudged": […]}` out.
+pub(crate) fn check_claims_text(
+    eng: &medaudit_core::Engine,
+    text: &str,
+    options_json: Option<&str>,
+) -> FfiResult<String> {
+    let opts = options::parse(options_json)?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FfiError::json(format!("claims_json: invalid JSON: {e}")))?;
+    let mut claims = claims_from_json(&v, "$.claims").map_err(|e| core_err(e, Ctx::Json))?;
+    if let Some(map) = opts.column_map {
+        if v.get("column_map").is_none() {
+            claims.column_map = map;
+        }
+    }
+    let out = eng.check(&claims, &opts.check).map_err(|e| core_err(e, Ctx::Call))?;
+    serde_json::to_string(&serde_json::json!({"findings": out.findings, "unjudged": out.unjudged}))
+        .map_err(|e| FfiError::new(MedauditStatus::MEDAUDIT_INTERNAL, format!("findings: {e}")))
 }
 
 /// The batch call: checks claims given as Arrow C streams and returns the findings as an Arrow C

@@ -174,6 +174,11 @@ fn kind_cstr(kind: &str) -> &'static std::ffi::CStr {
     KINDS.iter().copied().find(|k| k.to_bytes() == kind.as_bytes()).unwrap_or(c"internal")
 }
 
+/// `kind` as one of the library's static kind names ("internal" when it is none of them).
+pub(crate) fn static_kind(kind: &str) -> &'static str {
+    kind_cstr(kind).to_str().unwrap_or("internal")
+}
+
 fn set_last(kind: &str, message: &str) {
     // A message may quote user data holding NUL bytes; show them rather than cut the text.
     let text = if message.contains('\0') { message.replace('\0', "\\0") } else { message.to_string() };
@@ -251,6 +256,27 @@ pub(crate) fn no_panic<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback);
     let _ = IN_GUARD.try_with(|d| d.set(d.get().saturating_sub(1)));
     r
+}
+
+/// Runs `body`, turning a panic into a `MEDAUDIT_INTERNAL` error (quietly, like [`guard`]); for
+/// entry points that report errors themselves instead of through the last error (the JNI layer).
+pub(crate) fn catch<T>(name: &str, body: impl FnOnce() -> FfiResult<T>) -> FfiResult<T> {
+    install_quiet_hook();
+    let _ = IN_GUARD.try_with(|d| d.set(d.get() + 1));
+    let result = catch_unwind(AssertUnwindSafe(body));
+    let _ = IN_GUARD.try_with(|d| d.set(d.get().saturating_sub(1)));
+    match result {
+        Ok(r) => r,
+        Err(payload) => {
+            let text = panic_text(payload.as_ref());
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            let at = PANIC_AT.try_with(|p| p.try_borrow_mut().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default());
+            Err(FfiError::new(
+                MEDAUDIT_INTERNAL,
+                format!("{name}: internal error (caught panic{}): {text}", at.unwrap_or_default()),
+            ))
+        }
+    }
 }
 
 /// Runs the body of an exported function: clears the last error, catches panics, records errors.

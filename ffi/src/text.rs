@@ -31,6 +31,11 @@ pub(crate) unsafe fn borrow_text<'a>(ptr: *const c_char, len: usize, what: &str)
         // and `len <= isize::MAX` was checked above.
         unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
     };
+    utf8(bytes, what)
+}
+
+/// `bytes` as UTF-8, or `MEDAUDIT_INVALID_UTF8` naming `what` and the byte offset.
+pub(crate) fn utf8<'a>(bytes: &'a [u8], what: &str) -> FfiResult<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| {
         FfiError::new(
             MedauditStatus::MEDAUDIT_INVALID_UTF8,
