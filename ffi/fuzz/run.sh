@@ -43,12 +43,16 @@ for t in "${TARGETS[@]}"; do
   marker="$WORK/.start-$t"
   touch "$marker"
   echo "== fuzz: $t for ${SECONDS_PER_TARGET}s (seeds: ffi/fuzz/corpus/$t, scratch corpus: target/fuzz/corpus/$t)"
-  set -x
+  # libFuzzer's progress goes to a log (thousands of lines); its final stats are printed, and the
+  # log's tail too when the run fails.
+  log="$WORK/$t.log"
+  echo "+ cargo +nightly fuzz run --fuzz-dir $FUZZ_DIR $t ... -max_total_time=$SECONDS_PER_TARGET (log: $log)"
   status=0
   cargo +nightly fuzz run --fuzz-dir "$FUZZ_DIR" --target-dir "$WORK/target" "$t" \
     "$WORK/corpus/$t" "$FUZZ_DIR/corpus/$t" \
-    -- -max_total_time="$SECONDS_PER_TARGET" -timeout="$INPUT_TIMEOUT" -print_final_stats=1 || status=$?
-  { set +x; } 2>/dev/null
+    -- -max_total_time="$SECONDS_PER_TARGET" -timeout="$INPUT_TIMEOUT" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^Done [0-9]+ runs' "$log" | sed 's/^/    /' || true
+  if [ "$status" -ne 0 ]; then tail -n 60 "$log"; fi
   found=0
   while IFS= read -r -d '' f; do
     cp "$f" "$FUZZ_DIR/regressions/$t/"
