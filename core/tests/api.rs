@@ -119,3 +119,34 @@ fn every_template_is_documented_and_in_the_sample_pack() {
         assert!(pack.rules.iter().any(|r| r.template.name == t.name), "sample pack lacks template {}", t.name);
     }
 }
+
+#[test]
+fn a_malformed_code_array_is_an_error_naming_the_row_not_a_skipped_line() {
+    use arrow_array::Array;
+    use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+    // Row 1 holds the bytes 0xff 0xfe: not UTF-8. Arrow's checked constructors refuse this; a
+    // producer across the C Data Interface with validation turned off could still hand it over.
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0i32, 1, 3]));
+    let values = Buffer::from(vec![b'A', 0xff, 0xfe]);
+    // SAFETY: deliberately invalid UTF-8 to test the engine's own guard; the array is only read
+    // through medaudit, which checks each value before using it as a string.
+    let codes = unsafe { StringArray::new_unchecked(offsets, values, None) };
+    assert_eq!(codes.len(), 2);
+    let mut claims = claims_from_json(
+        &json!({"mdtrt": [{"mdtrt_id": "M1", "gend": "2"}],
+                "fee_details": [{"feedetl_sn": "L1", "mdtrt_id": "M1", "hilist_code": "A"},
+                                {"feedetl_sn": "L2", "mdtrt_id": "M1", "hilist_code": "B"}]}),
+        "$",
+    )
+    .unwrap();
+    let fee = &claims.fee_details[0];
+    let idx = fee.schema().index_of("hilist_code").unwrap();
+    let mut cols = fee.columns().to_vec();
+    cols[idx] = Arc::new(codes);
+    claims.fee_details = vec![RecordBatch::try_new(fee.schema(), cols).unwrap()];
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    let opts = CheckOptions { rule_ids: Some(vec!["not_payable".into()]), ..Default::default() };
+    let err = engine.check(&claims, &opts).unwrap_err();
+    assert_eq!(err.kind(), "value");
+    assert!(err.to_string().contains("row 1: column \"hilist_code\": malformed Arrow string array"), "{err}");
+}

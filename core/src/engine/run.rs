@@ -287,7 +287,21 @@ fn code_slot(b: &[u8]) -> usize {
 }
 
 /// Rows of a chunk whose code has active entries, with the entry list id.
-fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'a>) -> Vec<(u32, u32)> {
+fn hits_of<'a>(
+    eng: &Engine,
+    active: &[bool],
+    st: &mut State<'a>,
+    v: &FeeView<'a>,
+    map: &ColumnMap,
+) -> Result<Vec<(u32, u32)>> {
+    let col = &v.hilist_code;
+    let malformed = |r: usize| Error::Value {
+        table: "fee_details".into(),
+        column: map.source(ClaimsTable::FeeDetails, "hilist_code").into(),
+        row: v.base + r,
+        rule_id: None,
+        message: "malformed Arrow string array (offsets out of range or invalid UTF-8)".into(),
+    };
     let mut hits = Vec::new();
     // Consecutive equal codes (a prescription of one drug, a stay's daily items) skip the lookup.
     let mut last: Option<(&'a str, u32)> = None;
@@ -315,8 +329,8 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
             let mut cache: Vec<Option<(&'a str, u32)>> =
                 if a.len() >= 1024 { vec![None; CODE_CACHE] } else { Vec::new() };
             for (r, w) in offsets.windows(2).enumerate() {
-                let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { continue };
-                let Some(bytes) = values.get(lo..hi) else { continue };
+                let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { return Err(malformed(r)) };
+                let Some(bytes) = values.get(lo..hi) else { return Err(malformed(r)) };
                 let slot = if cache.is_empty() { None } else { Some(code_slot(bytes)) };
                 if let Some(Some((c, id))) = slot.and_then(|i| cache.get(i)) {
                     if c.as_bytes() == bytes {
@@ -328,7 +342,7 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
                 }
                 // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is cheap
                 // on short codes and only guards against a malformed array from outside.
-                let Ok(code) = std::str::from_utf8(bytes) else { continue };
+                let Ok(code) = std::str::from_utf8(bytes) else { return Err(malformed(r)) };
                 let id = list_id(eng, active, st, code);
                 if let Some(e) = slot.and_then(|i| cache.get_mut(i)) {
                     *e = Some((code, id));
@@ -357,7 +371,7 @@ fn hits_of<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, col: &StrCol<'
             });
         }
     }
-    hits
+    Ok(hits)
 }
 
 /// The encounter of every line of a chunk (`u32::MAX` for a null `mdtrt_id`): one string compare
@@ -402,7 +416,7 @@ fn pass<'a>(
     map: &ColumnMap,
     st: &mut State<'a>,
 ) -> Result<()> {
-    let hits = hits_of(eng, active, st, &v.hilist_code);
+    let hits = hits_of(eng, active, st, v, map)?;
     // Data-quality rules judge every line, column by column.
     let needs_all = all_line
         .iter()
