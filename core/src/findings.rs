@@ -165,7 +165,7 @@ pub(crate) fn stable_id(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            h ^= 0;
+            // The separator is a NUL byte: XOR with 0 leaves `h`, so only the multiply remains.
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
         for b in p.bytes() {

@@ -45,7 +45,8 @@ pub(crate) fn validate_claims(batches: &[RecordBatch], table: ClaimsTable, map: 
     for (bi, b) in batches.iter().enumerate() {
         for spec in columns(table) {
             let src = map.source(table, spec.name);
-            let Ok(idx) = b.schema_ref().index_of(src) else { continue };
+            // A position lookup, not Schema::index_of, which formats an error on every absent column.
+            let Some(idx) = b.schema_ref().fields().iter().position(|f| f.name() == src) else { continue };
             b.column(idx).to_data().validate_full().map_err(|e| {
                 FfiError::arrow(format!(
                     "claims table {}: column {src:?}: batch {bi} (rows from {base}): invalid Arrow data: {e}",
