@@ -30,6 +30,7 @@ mod engine;
 pub mod error;
 pub mod findings;
 pub mod knowledge;
+pub mod national;
 pub mod pack;
 pub mod synth;
 pub mod templates;
