@@ -334,3 +334,31 @@ fn an_indication_row_without_diag_set_is_an_error_unless_the_rule_allows_unmappe
         ("cannot be judged without a diagnosis mapping", 1)
     );
 }
+
+#[test]
+fn generated_claims_drawn_from_the_national_points_exercise_the_whole_pack() {
+    let (imp, engine) = national();
+    let cfg = medaudit_core::synth::Config { encounters: 3000, seed: 5, start: (2026, 7, 1), ..Default::default() };
+    let claims = medaudit_core::synth::generate_national(&imp.pack, &cfg);
+    let out = engine.check(&claims, &CheckOptions::default()).unwrap();
+    let rules: BTreeSet<_> = out.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    for r in [
+        "drug_sex",
+        "service_sex",
+        "drug_child_only",
+        "drug_hosp_level",
+        "drug_scene",
+        "service_duplicate",
+        "drug_indication",
+        "drug_second_line",
+    ] {
+        assert!(rules.contains(r), "{r} found nothing: {rules:?}");
+    }
+    assert!(out.unjudged.iter().any(|u| u.reason == "cannot be judged without a diagnosis mapping"));
+    // Every finding cites its knowledge point and a basis with the batch.
+    assert!(out.findings.iter().all(|f| f.kp_id.is_some() && f.basis.as_deref().is_some_and(|b| b.starts_with('【'))));
+    // Deterministic.
+    let again =
+        engine.check(&medaudit_core::synth::generate_national(&imp.pack, &cfg), &CheckOptions::default()).unwrap();
+    assert_eq!(again.findings, out.findings);
+}

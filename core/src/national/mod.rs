@@ -7,6 +7,7 @@
 //! * [`constraints`]: pure interpretation of the constraint texts (sex, ages, facility level,
 //!   inpatient-only, frequency units, pair windows, courses, cycles, herbs).
 //! * [`IndicationMap`]: indication text → ICD-10 code patterns (a starter mapping ships).
+//! * [`synth`]: generated claims whose codes are drawn from an imported pack.
 //!
 //! Versioning: each row carries `effective_from` (the point's publication date, when known),
 //! `batch` and `supersedes`; a superseded point stops applying from the date of the point that
@@ -31,6 +32,7 @@ pub mod constraints;
 mod coverage;
 mod indications;
 mod records;
+pub mod synth;
 
 pub use coverage::{ClassCoverage, Coverage, Skipped};
 pub use indications::{normalize as normalize_indication, Indication, IndicationMap, STARTER_TSV};
