@@ -362,3 +362,36 @@ fn generated_claims_drawn_from_the_national_points_exercise_the_whole_pack() {
         engine.check(&medaudit_core::synth::generate_national(&imp.pack, &cfg), &CheckOptions::default()).unwrap();
     assert_eq!(again.findings, out.findings);
 }
+
+#[test]
+fn every_published_course_and_cycle_text_parses_for_the_history_templates() {
+    use medaudit_core::national::constraints::{course, cycle};
+    let records = parse_records(records_text()).unwrap();
+    let mut n = 0;
+    for r in &records {
+        let text = r.constraint.as_deref().unwrap_or("");
+        match r.rule_class.as_str() {
+            "药品限支付疗程" | "医疗服务项目限支付疗程" => {
+                let c = course(text, r.detect_logic.as_deref()).unwrap_or_else(|| panic!("{}: {text}", r.kp_id));
+                assert!((3..=365).contains(&c.max_days), "{}: {text}: {c:?}", r.kp_id);
+                n += 1;
+            }
+            "医疗服务项目周期超频次" => {
+                let c = cycle(text).unwrap_or_else(|| panic!("{}: {text}", r.kp_id));
+                assert!(c.max_count == 1 && (7..=60).contains(&c.window_days), "{}: {text}: {c:?}", r.kp_id);
+                n += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(n, 84);
+    // The one span-measured course: 支付不超过12个月 from the first use.
+    let span: Vec<_> = records
+        .iter()
+        .filter(|r| r.rule_class == "药品限支付疗程")
+        .filter_map(|r| course(r.constraint.as_deref()?, r.detect_logic.as_deref()))
+        .filter(|c| c.measure == "span")
+        .collect();
+    assert_eq!(span.len(), 1);
+    assert_eq!(span[0].max_days, 360);
+}

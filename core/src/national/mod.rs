@@ -118,7 +118,10 @@ static RULES: &[RuleDef] = &[
     def("drug_hosp_level", "药品限医疗机构级别", "hosp_level"),
     def("drug_scene", "药品限就医方式", "scene"),
     def("internet_drugs", "超互联网医院药品支付范围", "scene"),
-    def("service_frequency", "医疗服务项目限定频次", "frequency"),
+    RuleDef {
+        message: Some("{item_name}{window}计费数量限{limit}，实际计费{qty}"),
+        ..def("service_frequency", "医疗服务项目限定频次", "frequency")
+    },
     def("service_duplicate", "医疗服务项目重复收费", "pair"),
     def("surgery_discount", "手术项目未按规定折价收费", "surgery_discount"),
     RuleDef {
