@@ -397,3 +397,36 @@ fn every_published_course_and_cycle_text_parses_for_the_history_templates() {
     assert_eq!(span.len(), 1);
     assert_eq!(span[0].max_days, 360);
 }
+
+#[test]
+fn standard_prices_let_the_same_incision_discount_judge() {
+    // Two operations of 胃肠手术组 on one day: the second must be charged at 50%.
+    let records = r#"[
+      {"kp_id": "KP-A", "rule_class": "手术项目未按规定折价收费", "med_codes": ["003310010140000"],
+       "item_name": "食管癌根治+结肠代食管术", "constraint": "胃肠手术组", "batch": 2},
+      {"kp_id": "KP-B", "rule_class": "手术项目未按规定折价收费", "med_codes": ["003310010160000"],
+       "item_name": "食管胃吻合口狭窄切开成形术", "constraint": "胃肠手术组", "batch": 2}
+    ]"#;
+    let claims = claims_from_json(
+        &json!({"mdtrt": [{"mdtrt_id": "M1"}],
+                "fee_details": [
+                  {"feedetl_sn": "L1", "mdtrt_id": "M1", "hilist_code": "003310010140000", "fee_ocur_time": "2026-03-02 09:00:00", "cnt": 1, "pric": 3000.0, "det_item_fee_sumamt": 3000.0},
+                  {"feedetl_sn": "L2", "mdtrt_id": "M1", "hilist_code": "003310010160000", "fee_ocur_time": "2026-03-02 10:00:00", "cnt": 1, "pric": 1000.0, "det_item_fee_sumamt": 1000.0}]}),
+        "$",
+    )
+    .unwrap();
+    // Without standard prices the second operation cannot be judged.
+    let imp = import(records, &ImportOptions::default()).unwrap();
+    let out = Engine::new(imp.pack).unwrap().check(&claims, &CheckOptions::default()).unwrap();
+    assert!(out.findings.is_empty());
+    assert_eq!(out.unjudged[0].reason, "std_price is null for a second operation");
+    let mut opts = ImportOptions::default();
+    opts.std_prices.insert("003310010140000".into(), 3000.0);
+    opts.std_prices.insert("003310010160000".into(), 1000.0);
+    let imp = import(records, &opts).unwrap();
+    let out = Engine::new(imp.pack).unwrap().check(&claims, &CheckOptions::default()).unwrap();
+    assert_eq!(out.findings.len(), 1);
+    assert_eq!(out.findings[0].feedetl_sn.as_deref(), Some("L2"));
+    assert_eq!(out.findings[0].kp_id.as_deref(), Some("KP-B"));
+    assert_eq!(out.findings[0].amount, Some(500.0));
+}
