@@ -192,6 +192,18 @@ fn table_arg(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<RecordB
     }
 }
 
+/// The four tables (fee_details, mdtrt, diagnoses, operations), imported without copying.
+fn claims_arg(tables: [Option<&Bound<'_, PyAny>>; 4], column_map: ColumnMap) -> PyResult<Claims> {
+    let [fee, mdtrt, diag, oprn] = tables;
+    Ok(Claims {
+        fee_details: table_arg(fee, "fee_details")?,
+        mdtrt: table_arg(mdtrt, "mdtrt")?,
+        diagnoses: table_arg(diag, "diagnoses")?,
+        operations: table_arg(oprn, "operations")?,
+        column_map,
+    })
+}
+
 #[pymethods]
 impl Engine {
     /// Compiles `pack` with optional knowledge tables `{name: arrow table or list of row dicts}`.
@@ -236,13 +248,7 @@ impl Engine {
                 ))
             })?),
         };
-        let mut claims = Claims {
-            fee_details: table_arg(fee_details, "fee_details")?,
-            mdtrt: table_arg(mdtrt, "mdtrt")?,
-            diagnoses: table_arg(diagnoses, "diagnoses")?,
-            operations: table_arg(operations, "operations")?,
-            column_map,
-        };
+        let mut claims = claims_arg([fee_details, mdtrt, diagnoses, operations], column_map)?;
         py.allow_threads(|| {
             for t in ClaimsTable::ALL {
                 validate(claims.table(t), Some((t, &claims.column_map)), &format!("claims table {}", t.name()))?;
@@ -324,6 +330,41 @@ impl Engine {
         let batch = py.allow_threads(|| out.to_record_batch());
         let unjudged = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
         Ok((ArrowBatches::new(batch.schema(), vec![batch]), unjudged))
+    }
+
+    /// For benchmarks: the best wall time in seconds of `repeats` direct Rust API calls
+    /// (`medaudit_core::Engine::check` then `CheckOutput::to_record_batch`, as a Rust caller holding
+    /// the same Arrow data would make them) on these tables, imported once beforehand, and the number
+    /// of findings. No Python runs inside the timed region.
+    #[pyo3(signature = (fee_details, mdtrt, diagnoses=None, operations=None, rule_ids=None, threads=0, repeats=3))]
+    #[allow(clippy::too_many_arguments)]
+    fn _time_rust_check(
+        &self,
+        py: Python<'_>,
+        fee_details: Option<&Bound<'_, PyAny>>,
+        mdtrt: Option<&Bound<'_, PyAny>>,
+        diagnoses: Option<&Bound<'_, PyAny>>,
+        operations: Option<&Bound<'_, PyAny>>,
+        rule_ids: Option<Vec<String>>,
+        threads: usize,
+        repeats: usize,
+    ) -> PyResult<(f64, usize)> {
+        let claims = claims_arg([fee_details, mdtrt, diagnoses, operations], ColumnMap::default())?;
+        let opts = CheckOptions { rule_ids, threads, ..Default::default() };
+        let engine = self.engine.clone();
+        py.allow_threads(move || {
+            let mut best = f64::INFINITY;
+            let mut n = 0;
+            for _ in 0..repeats.max(1) {
+                let t = std::time::Instant::now();
+                let out = engine.check(&claims, &opts)?;
+                let batch = out.to_record_batch();
+                best = best.min(t.elapsed().as_secs_f64());
+                n = batch.num_rows();
+            }
+            Ok((best, n))
+        })
+        .map_err(to_py)
     }
 
     /// The pack this engine was built from.
