@@ -298,13 +298,22 @@ def main() -> int:
 
     # medaudit from Python and the Rust API on the same buffers
     findings = engine.check(**claims.tables, progress=False)  # warm-up
-    t_py = best(lambda: engine.check(**claims.tables, progress=False), args.repeats)
-    t_rs, n_rs = engine._native._time_rust_check(claims.fee_details, claims.mdtrt, claims.diagnoses, claims.operations, repeats=args.repeats)
-    assert n_rs == findings.num_rows
-    print(f"\n== medaudit, whole sample pack (20 rules), one thread, best of {args.repeats}")
-    print(f"  Python Engine.check:   {t_py:.3f} s  ({claims.lines / t_py / 1e6:.1f} M lines/s), {findings.num_rows:,} findings")
-    print(f"  Rust API (same data):  {t_rs:.3f} s  ({claims.lines / t_rs / 1e6:.1f} M lines/s)")
-    print(f"  Python-call overhead:  {(t_py / t_rs - 1) * 100:+.1f}%  (target < 10%)")
+    # Interleaved, so that other load on the machine hits both sides alike; best of each.
+    # Interleaved, so that other load on the machine hits both sides alike; best of each. CPU time is
+    # the process's (all threads): the Python call checks on a helper thread.
+    t_py = t_rs = c_py = c_rs = float("inf")
+    for _ in range(args.repeats):
+        c0, w0 = time.process_time(), time.perf_counter()
+        engine.check(**claims.tables, progress=False)
+        t_py, c_py = min(t_py, time.perf_counter() - w0), min(c_py, time.process_time() - c0)
+        c0 = time.process_time()
+        t, n_rs = engine._native._time_rust_check(claims.fee_details, claims.mdtrt, claims.diagnoses, claims.operations, repeats=1)
+        t_rs, c_rs = min(t_rs, t), min(c_rs, time.process_time() - c0)
+        assert n_rs == findings.num_rows
+    print(f"\n== medaudit, whole sample pack (20 rules), one thread, best of {args.repeats} (interleaved)")
+    print(f"  Python Engine.check:   {t_py:.3f} s wall, {c_py:.3f} s CPU  ({claims.lines / t_py / 1e6:.1f} M lines/s), {findings.num_rows:,} findings")
+    print(f"  Rust API (same data):  {t_rs:.3f} s wall, {c_rs:.3f} s CPU  ({claims.lines / t_rs / 1e6:.1f} M lines/s)")
+    print(f"  Python-call overhead:  {(t_py / t_rs - 1) * 100:+.1f}% wall, {(c_py / c_rs - 1) * 100:+.1f}% CPU  (target < 10%)")
 
     # memory
     del findings

@@ -241,3 +241,24 @@ def test_repr_html_summary(engine, claims):
     assert empty.total_findings == 0 and "0 findings" in empty._repr_html_()
     with pytest.raises(ValueError, match="not a findings table"):
         medaudit.summarize(pa.table({"a": [1]}))
+
+
+def test_broken_arrow_data_is_rejected_before_it_is_read(engine, claims):
+    import struct
+
+    fee = claims.fee_details.slice(0, 3).combine_chunks()
+    i = fee.schema.get_field_index("hilist_code")
+
+    def with_code(offsets, data):
+        arr = pa.Array.from_buffers(pa.string(), 3, [None, pa.py_buffer(struct.pack("<4i", *offsets)), pa.py_buffer(data)])
+        return fee.set_column(i, "hilist_code", arr)
+
+    bad_utf8 = with_code([0, 1, 2, 3], b"a\xffb")
+    with pytest.raises(medaudit.ClaimsError, match='column "hilist_code".*invalid Arrow data.*UTF-8'):
+        engine.check(fee_details=bad_utf8, mdtrt=claims.mdtrt, progress=False)
+    split_char = with_code([0, 1, 2, 3], "a中".encode())  # offset 2 falls inside 中
+    with pytest.raises(medaudit.ClaimsError, match="invalid Arrow data"):
+        engine.check(fee_details=split_char, mdtrt=claims.mdtrt, progress=False)
+    decreasing = with_code([0, 2, 1, 3], b"abc")
+    with pytest.raises(medaudit.ClaimsError, match="invalid Arrow data"):
+        engine.check(fee_details=decreasing, mdtrt=claims.mdtrt, progress=False)
