@@ -23,6 +23,10 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often the calling thread wakes during a check to look for signals (Ctrl-C) and report
+/// progress; the result itself is picked up as soon as it is sent.
+const POLL: Duration = Duration::from_millis(25);
+
 /// `(rule_id, reason, count)` of lines a rule could not judge.
 type UnjudgedRow = (String, String, u64);
 
@@ -322,7 +326,7 @@ impl Engine {
         let mut reported = usize::MAX;
         let result = loop {
             let (r, back) = py.allow_threads(move || {
-                let r = rx.recv_timeout(Duration::from_millis(100));
+                let r = rx.recv_timeout(POLL);
                 (r, rx)
             });
             rx = back;

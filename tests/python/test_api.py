@@ -190,7 +190,7 @@ def test_an_exception_in_progress_stops_the_check(engine, claims):
 
 @pytest.fixture(scope="module")
 def big():
-    return medaudit.synth.claims(encounters=60_000, seed=9)
+    return medaudit.synth.claims(encounters=120_000, seed=9)
 
 
 def test_ctrl_c_interrupts_a_check_cleanly(engine, big):
