@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import argparse
 import time
+import unicodedata
 
 import medaudit
+
+
+def pad(text: str, width: int) -> str:
+    """Left-aligns text in a terminal column, counting CJK characters as two cells."""
+    cells = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - cells, 0)
 
 
 def main() -> None:
@@ -35,7 +42,7 @@ def main() -> None:
     print(f"amount at risk: {s.total_amount:,.2f}\n")
     print("by rule:")
     for r in s.by_rule.to_pylist():
-        print(f"  {r['rule_id']:<18} {r['rule_name']:<28} {r['findings']:>7,} {r['amount']:>14,.2f}")
+        print(f"  {r['rule_id']:<18} {pad(r['rule_name'], 40)} {r['findings']:>7,} {r['amount']:>14,.2f}")
     print("\nfacilities to inspect first (by amount at risk):")
     for r in s.by_facility.slice(0, 10).to_pylist():
         print(f"  {r['fixmedins_code']:<14} {r['findings']:>7,} findings in {r['encounters']:>6,} encounters  {r['amount']:>12,.2f}")

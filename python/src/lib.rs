@@ -13,6 +13,8 @@ mod synth;
 
 use pyo3::prelude::*;
 
+/// The native part of medaudit (pyo3): rule packs, engines, the check call, synthetic claims and
+/// the Arrow PyCapsule protocol. Use the `medaudit` package, which wraps it.
 #[pymodule]
 fn _medaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::RulePack>()?;

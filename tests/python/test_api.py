@@ -262,3 +262,26 @@ def test_broken_arrow_data_is_rejected_before_it_is_read(engine, claims):
     decreasing = with_code([0, 2, 1, 3], b"abc")
     with pytest.raises(medaudit.ClaimsError, match="invalid Arrow data"):
         engine.check(fee_details=decreasing, mdtrt=claims.mdtrt, progress=False)
+
+
+def test_every_public_name_has_a_docstring():
+    import inspect
+
+    import medaudit.spark
+    import medaudit.synth
+
+    missing = []
+    for mod in (medaudit, medaudit.synth, medaudit.spark):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if isinstance(obj, (str, type(medaudit))):
+                continue
+            if not (getattr(obj, "__doc__", None) or "").strip():
+                missing.append(f"{mod.__name__}.{name}")
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if attr.startswith("_") or not callable(member) and not isinstance(member, property):
+                        continue
+                    if not (getattr(member, "__doc__", None) or "").strip():
+                        missing.append(f"{mod.__name__}.{name}.{attr}")
+    assert missing == []
