@@ -28,6 +28,12 @@ if [ -x tests/java/run.sh ]; then
   suites=$((suites + 1))
 fi
 
+if [ -x tests/python/run.sh ]; then
+  echo "== python: wheel (maturin), pytest (API, conformance vectors, pyarrow/polars/pandas/DuckDB, Spark, notebook)"
+  bash tests/python/run.sh
+  suites=$((suites + 1))
+fi
+
 if [ -f ffi/fuzz/run.sh ]; then
   echo "== fuzz: JSON request, rule pack, claims/Arrow validation (bounded time, nightly + cargo-fuzz)"
   FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash ffi/fuzz/run.sh

@@ -91,6 +91,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+
+    /// The check was stopped by its [`CheckOptions::progress`](crate::CheckOptions::progress)
+    /// callback (for example on Ctrl-C in Python).
+    #[error("check cancelled")]
+    Cancelled,
 }
 
 fn fmt_loc(column: &Option<String>, row: &Option<usize>) -> String {
@@ -111,7 +116,7 @@ fn fmt_rule(rule: &Option<String>) -> String {
 
 impl Error {
     /// A stable, machine-readable class of the error, shared by every binding
-    /// (`pack_json`, `rule`, `pack`, `knowledge`, `column`, `value`, `argument`).
+    /// (`pack_json`, `rule`, `pack`, `knowledge`, `column`, `value`, `argument`, `cancelled`).
     pub fn kind(&self) -> &'static str {
         match self {
             Error::PackJson { .. } => "pack_json",
@@ -121,6 +126,7 @@ impl Error {
             Error::Column { .. } => "column",
             Error::Value { .. } => "value",
             Error::Argument { .. } => "argument",
+            Error::Cancelled => "cancelled",
         }
     }
 

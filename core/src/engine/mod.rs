@@ -53,6 +53,22 @@ pub struct CheckOptions {
     /// encounter whole) and there are at least 50,000 lines per thread; the findings are the same
     /// as on one thread. The threads are scoped to the call.
     pub threads: usize,
+    /// Called after each `fee_details` batch of the line pass with the number of lines it held;
+    /// returning `false` stops the check with [`Error::Cancelled`](crate::Error::Cancelled). For
+    /// progress bars and interruption (the Python binding's Ctrl-C); with `threads` > 1 it is called
+    /// from the checking threads. Batches are the caller's: to be called more often, pass smaller
+    /// zero-copy slices (splitting never changes the findings). `None`: no calls.
+    pub progress: Option<Progress>,
+}
+
+/// The progress callback of [`CheckOptions::progress`]: lines just checked → go on?
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(usize) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Engine {

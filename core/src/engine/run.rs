@@ -191,6 +191,11 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
         .collect();
     for (c, v) in fee.iter().enumerate() {
         pass(eng, &active, &all_line, v, c, map, &mut st)?;
+        if let Some(p) = &opts.progress {
+            if !(p.0)(v.rows) {
+                return Err(crate::error::Error::Cancelled);
+            }
+        }
     }
     let State { encs, mut events, mut sink, .. } = st;
     let env = Env { eng, fee: &fee, encs: &encs, map };
