@@ -9,6 +9,7 @@
 //! * [`pack`]: the rule-pack JSON format and its validation.
 //! * [`knowledge`]: knowledge tables (知识点) keyed by exact code or prefix, versioned.
 //! * [`templates`]: the rule templates and where each lives.
+//! * [`expr`]: the expression language of the `expr` template (analyst-written rules).
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
@@ -28,6 +29,7 @@
 pub mod claims;
 mod engine;
 pub mod error;
+pub mod expr;
 pub mod findings;
 pub mod knowledge;
 pub mod pack;
