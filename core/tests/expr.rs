@@ -365,3 +365,12 @@ fn amounts_and_dates() {
     assert_eq!(out.findings.len(), want);
     let _ = b.len();
 }
+
+#[test]
+fn data_quality_rules_as_expressions() {
+    let diff = "abs(line.det_item_fee_sumamt - line.cnt * line.pric)";
+    assert_same("amount_mismatch", &format!("{diff} > 0.01 + 0.000000001"), Some(diff));
+    assert_same("fee_outside_stay", "line.fee_ocur_time < mdtrt.begntime or line.fee_ocur_time > mdtrt.endtime", None);
+    // A null die_date means the patient is alive: say so, or every line would be undecided.
+    assert_same("fee_after_death", "mdtrt.die_date is not null and day(line.fee_ocur_time) > mdtrt.die_date", None);
+}

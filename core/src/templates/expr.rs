@@ -81,6 +81,15 @@ pub(crate) fn compile(p: &Params) -> Result<Compiled> {
     Ok(Compiled::new(Kernel::Expr(Box::new(ExprRule { prog, knowledge: p.kt.is_some() }))))
 }
 
+/// Positions evaluated together: large enough to amortise each operator, small enough for the
+/// intermediate vectors to stay in cache.
+const BLOCK: usize = 16 * 1024;
+
+/// The positions `0..n` in blocks of [`BLOCK`].
+fn blocks(n: usize) -> impl Iterator<Item = Vec<u32>> {
+    (0..n).step_by(BLOCK).map(move |lo| (lo as u32..(lo + BLOCK).min(n) as u32).collect())
+}
+
 const NULL_VERDICT: &str = "the condition is null: a value it needs is null";
 
 /// Encounter numbering for one check: the engine's encounter table (an `mdtrt` encounter is its
@@ -419,12 +428,16 @@ impl ExprRule {
                 (rows, encs, Vec::new(), hit_encs)
             };
             let frame = Frame { prog, cols: &cols, rows: &rows, encs: &encs, kps: &kps, enc: &enc };
-            let all: Vec<u32> = (0..rows.len() as u32).collect();
-            let verdict = frame.tri(&prog.pred, &all, &mut memo);
-            let hits: Vec<u32> = verdict.iter().enumerate().filter(|(_, t)| **t == T).map(|(p, _)| p as u32).collect();
-            let nulls = verdict.iter().filter(|t| **t == N).count();
-            for _ in 0..nulls {
-                sink.unjudged(ri, NULL_VERDICT);
+            let mut hits: Vec<u32> = Vec::new();
+            for block in blocks(rows.len()) {
+                let verdict = frame.tri(&prog.pred, &block, &mut memo);
+                for (p, t) in block.iter().zip(verdict.iter()) {
+                    match *t {
+                        T => hits.push(*p),
+                        N => sink.unjudged(ri, NULL_VERDICT),
+                        _ => {}
+                    }
+                }
             }
             let amounts = prog.amount.as_ref().map(|a| frame.num(a, &hits));
             for (j, &p) in hits.iter().enumerate() {
@@ -497,11 +510,26 @@ impl ExprRule {
         let cols = resolve(prog, src.table, src.batch, src.map, rule)?;
         let rows: Vec<u32> = (0..src.batch.num_rows() as u32).collect();
         let frame = Frame { prog, cols: &cols, rows: &rows, encs, kps: &[], enc };
+        for block in blocks(rows.len()) {
+            self.accumulate_block(agg, &frame, block, acc, memo);
+        }
+        Ok(())
+    }
+
+    fn accumulate_block(
+        &self,
+        agg: &crate::expr::check::AggDef,
+        frame: &Frame,
+        block: Vec<u32>,
+        acc: &mut Acc,
+        memo: &mut Memo,
+    ) {
+        let encs = frame.encs;
         let sel: Vec<u32> = match &agg.filter {
-            None => rows.clone(),
+            None => block,
             Some(f) => {
-                let t = frame.tri(f, &rows, memo);
-                rows.iter().zip(t.iter()).filter(|(_, t)| **t == T).map(|(p, _)| *p).collect()
+                let t = frame.tri(f, &block, memo);
+                block.iter().zip(t.iter()).filter(|(_, t)| **t == T).map(|(p, _)| *p).collect()
             }
         };
         let (nums, tris) = match &agg.value {
@@ -522,7 +550,6 @@ impl ExprRule {
             let t = tris.get(j).copied().unwrap_or(T);
             acc.add(agg.func, e as usize, v, t);
         }
-        Ok(())
     }
 
     fn judge_encounters(
