@@ -9,6 +9,7 @@
 //! * [`pack`]: the rule-pack JSON format and its validation.
 //! * [`knowledge`]: knowledge tables (知识点) keyed by exact code or prefix, versioned.
 //! * [`templates`]: the rule templates and where each lives.
+//! * [`indicators`]: provider indicators (药占比, 次均费用, 再入院率…) and peer flags, as an Arrow table.
 //! * [`expr`]: the expression language of the `expr` template (analyst-written rules).
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
@@ -31,6 +32,7 @@ mod engine;
 pub mod error;
 pub mod expr;
 pub mod findings;
+pub mod indicators;
 pub mod knowledge;
 pub mod pack;
 pub mod synth;

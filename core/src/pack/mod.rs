@@ -203,6 +203,9 @@ pub struct RulePack {
     pub knowledge: BTreeMap<String, KnowledgeDecl>,
     /// Rules, in pack order (which is also the order of findings of one line).
     pub rules: Vec<Rule>,
+    /// The provider-indicator configuration of the pack's `indicators` section, if any (see
+    /// [`crate::indicators`]).
+    pub indicators: Option<crate::indicators::IndicatorConfig>,
 }
 
 impl RulePack {
@@ -223,7 +226,18 @@ impl RulePack {
         let root: Value =
             serde_json::from_str(text).map_err(|e| Error::PackJson { path: "$".into(), message: format!("{e}") })?;
         let top = Obj::new(&root, Place::Path("$".into()), "")?;
-        top.only(&["format", "id", "name", "version", "description", "scenes", "code_sets", "knowledge", "rules"])?;
+        top.only(&[
+            "format",
+            "id",
+            "name",
+            "version",
+            "description",
+            "scenes",
+            "code_sets",
+            "knowledge",
+            "rules",
+            "indicators",
+        ])?;
         let format = top.req_str("format")?;
         if format != FORMAT {
             return Err(top.err("format", format!("unsupported format {format:?}; this library reads {FORMAT:?}")));
@@ -253,6 +267,10 @@ impl RulePack {
             code_sets,
             knowledge,
             rules,
+            indicators: match top.get("indicators") {
+                None => None,
+                Some(v) => Some(crate::indicators::IndicatorConfig::from_json_value(v, "$.indicators")?),
+            },
         };
         // Inline knowledge is checked against the templates now, so a broken pack fails at load.
         crate::engine::compile::validate_inline(&pack)?;
