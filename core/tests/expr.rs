@@ -374,3 +374,25 @@ fn data_quality_rules_as_expressions() {
     // A null die_date means the patient is alive: say so, or every line would be undecided.
     assert_same("fee_after_death", "mdtrt.die_date is not null and day(line.fee_ocur_time) > mdtrt.die_date", None);
 }
+
+#[test]
+fn knowledge_rule_with_a_diagnosis_aggregate_on_an_encounter_without_mdtrt_or_diagnoses() {
+    // M9 is in no mdtrt row and has no diagnoses: count 0, any false, so the rule fires.
+    let mut claims = small_claims(vec![Some(1.0)], &[Some("101")]);
+    let f = fee_batch(vec![
+        ("feedetl_sn", strs(&[Some("L9")])),
+        ("mdtrt_id", strs(&[Some("M9")])),
+        ("hilist_code", strs(&[Some("X1")])),
+        ("det_item_fee_sumamt", Arc::new(Float64Array::from(vec![5.0]))),
+    ]);
+    claims.fee_details = vec![f];
+    claims.diagnoses = vec![fee_batch(vec![("mdtrt_id", strs(&[Some("M1")])), ("diag_code", strs(&[Some("C61")]))])];
+    let p = json!({"format": "medaudit-pack/1", "id": "p",
+        "knowledge": {"k": {"rows": [{"code": "X1", "kp_id": "K1"}]}},
+        "rules": [{"id": "R", "name": "x", "template": "expr", "knowledge": "k", "severity": "可疑",
+            "params": {"expr": "count(diagnoses) == 0 and not any(diagnoses, code ~ \"^C\")"}}]});
+    let out = run(RulePack::from_json(&p.to_string()).unwrap(), &claims, "R");
+    assert_eq!(out.findings.len(), 1, "{out:?}");
+    assert_eq!(out.findings[0].mdtrt_id, "M9");
+    assert_eq!(out.findings[0].kp_id.as_deref(), Some("K1"));
+}

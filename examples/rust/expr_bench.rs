@@ -87,4 +87,36 @@ fn main() {
     let engine = Engine::new(RulePack::from_json(&p.to_string()).expect("pack")).expect("compiles");
     let (ta, fa) = best(&engine, &data.claims, "agg");
     println!("{:<18} {:>12} {:>10.1}ms {:>8} {:>9}", "encounter sum", "-", ta.as_secs_f64() * 1e3, "-", fa.len());
+    latency(&builtin, &data.claims);
+}
+
+/// Per-call cost of the sample pack's expr rule on a one-encounter check (事后, all rules): the
+/// whole sample pack against the same pack without its expr rule.
+fn latency(engine: &Engine, claims: &Claims) {
+    use arrow_array::cast::AsArray;
+    let fee = &claims.fee_details[0];
+    let ids = fee.column_by_name("mdtrt_id").and_then(|c| c.as_string_opt::<i32>().cloned());
+    let Some(ids) = ids else { return };
+    let n = (0..fee.num_rows()).take_while(|&i| ids.value(i) == ids.value(0)).count();
+    let one = Claims {
+        mdtrt: vec![claims.mdtrt[0].slice(0, 1)],
+        diagnoses: vec![claims.diagnoses[0].slice(0, 1)],
+        operations: vec![claims.operations[0].slice(0, 0)],
+        fee_details: vec![fee.slice(0, n)],
+        column_map: Default::default(),
+    };
+    let without: Vec<String> =
+        engine.pack().rules.iter().filter(|r| r.template.name != "expr").map(|r| r.id.clone()).collect();
+    for (label, ids) in [("whole sample pack", None), ("without its expr rule", Some(without))] {
+        let opts = CheckOptions { rule_ids: ids, ..Default::default() };
+        let mut times: Vec<Duration> = (0..3000)
+            .map(|_| {
+                let t = Instant::now();
+                let _ = engine.check(&one, &opts);
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!("one encounter ({n} lines), {label}: p50 {:.1?} p99 {:.1?}", times[1500], times[2970]);
+    }
 }

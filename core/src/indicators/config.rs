@@ -221,7 +221,16 @@ impl IndicatorConfig {
         Ok(c)
     }
 
-    /// Reads a JSON text of an `indicators` section.
+    /// Reads a JSON text of an `indicators` section; errors name the JSON path from `$`.
+    ///
+    /// ```
+    /// use medaudit_core::indicators::IndicatorConfig;
+    /// let c = IndicatorConfig::from_json(r#"{"dimensions": ["drg_code"], "flag": {"percentile": null}}"#)?;
+    /// assert_eq!((c.dimensions.len(), c.percentile, c.z), (1, None, Some(3.0)));
+    /// let e = IndicatorConfig::from_json(r#"{"peer_keys": ["x"]}"#).unwrap_err().to_string();
+    /// assert!(e.contains("$.peer_keys[0]: unknown peer key"));
+    /// # Ok::<(), medaudit_core::Error>(())
+    /// ```
     pub fn from_json(text: &str) -> Result<Self> {
         let v: Value =
             serde_json::from_str(text).map_err(|e| Error::PackJson { path: "$".into(), message: format!("{e}") })?;

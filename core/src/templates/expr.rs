@@ -342,6 +342,11 @@ impl ExprRule {
         // Aggregates, once per encounter.
         let map = &ctx.claims.column_map;
         let mut results = Vec::with_capacity(prog.aggs.len());
+        if !prog.aggs.is_empty() {
+            // Number every encounter that has lines first, so that each gets its aggregate (an
+            // encounter without diagnoses has count 0 and any false, not null).
+            ctx.line_encs();
+        }
         for agg in &prog.aggs {
             let mut acc = Acc::new();
             match agg.coll {
@@ -387,9 +392,12 @@ impl ExprRule {
         if !prog.line_scope {
             return self.judge_encounters(ctx, ri, cr, &enc, &mut memo, sink);
         }
-        let needs_encs = !prog.aggs.is_empty()
-            || (!self.knowledge
-                && (cr.scene_mask != 0b1111 || prog.cols.iter().any(|c| c.table == ClaimsTable::Mdtrt)));
+        // Knowledge-selected lines come with their encounter from the pass (the same numbering);
+        // other line rules look it up when they read the encounter or its aggregates.
+        let needs_encs = !self.knowledge
+            && (!prog.aggs.is_empty()
+                || cr.scene_mask != 0b1111
+                || prog.cols.iter().any(|c| c.table == ClaimsTable::Mdtrt));
         if needs_encs {
             ctx.line_encs();
         }
@@ -411,12 +419,7 @@ impl ExprRule {
                 let rows: Vec<u32> = sel.iter().map(|e| (e.line - lo) as u32).collect();
                 let kps: Vec<u32> = sel.iter().map(|e| e.row).collect();
                 let hit_encs: Vec<u32> = sel.iter().map(|e| e.enc).collect();
-                let encs = if needs_encs {
-                    rows.iter().map(|r| my_encs.get(*r as usize).copied().unwrap_or(u32::MAX)).collect()
-                } else {
-                    hit_encs.clone()
-                };
-                (rows, encs, kps, hit_encs)
+                (rows, hit_encs.clone(), kps, hit_encs)
             } else {
                 let rows = self.lines_in_scope(v, cr, my_encs, ctx.ix.encs, ri, sink);
                 let encs: Vec<u32> = if needs_encs {
