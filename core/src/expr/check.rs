@@ -490,6 +490,16 @@ impl<'k> Checker<'k> {
                     _ => return Err(mismatch()),
                 };
                 match (a, b) {
+                    // Constants fold at compile time.
+                    (Typed::N(NumIr::Const(x), _), Typed::N(NumIr::Const(y), _)) => {
+                        let z = match op {
+                            BinOp::Add => x + y,
+                            BinOp::Sub => x - y,
+                            BinOp::Mul => x * y,
+                            _ => x / y,
+                        };
+                        Ok(Typed::N(NumIr::Const(if z.is_finite() { z } else { f64::NAN }), out))
+                    }
                     (Typed::N(x, _), Typed::N(y, _)) => Ok(Typed::N(NumIr::Arith(op, Box::new(x), Box::new(y)), out)),
                     _ => Err(mismatch()),
                 }

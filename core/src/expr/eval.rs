@@ -332,6 +332,8 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
     pub fn tri(&self, ir: &BoolIr, sel: &[u32], memo: &mut Memo) -> Vec<u8> {
         match ir {
             BoolIr::Const(c) => vec![*c; sel.len()],
+            // A comparison with a constant (the usual case) does not build the constant's vector.
+            BoolIr::NumCmp(op, l, NumIr::Const(c)) => self.num(l, sel).iter().map(|x| cmp_num(*op, *x, *c)).collect(),
             BoolIr::NumCmp(op, l, r) => {
                 let a = self.num(l, sel);
                 let b = self.num(r, sel);

@@ -6,11 +6,11 @@
 //! sum(lines where med_chrgitm_type == "03", det_item_fee_sumamt) / mdtrt.medfee_sumamt > 0.6
 //! ```
 //!
-//! * [`parse`](self) turns text into a syntax tree with byte spans (lexer and recursive descent);
+//! * the parser turns text into a syntax tree with byte spans (lexer and recursive descent);
 //! * the checker resolves names against the canonical claims schema and the rule's knowledge table,
 //!   checks types, and produces a typed program;
 //! * the evaluator runs the program column by column over selection vectors (no per-row tree walk
-//!   over dynamic values); the engine glue is [`crate::templates`]' `expr` template.
+//!   over dynamic values); the engine glue is the `expr` template (core/src/templates/expr.rs).
 //!
 //! The language reference (grammar, operators, functions, null rules) is NOTES-expr.md and the
 //! `expr` template's documentation. This module never reads claims on its own and never panics on

@@ -35,6 +35,10 @@
 //! * A rule's `severity` is `明确违规` or `可疑`; `warn_level` 1 (block) to 3 (notice); `stages` and
 //!   `scenes` default to all; dates are `YYYY-MM-DD`, `effective_to` exclusive.
 //!
+//! * An optional `indicators` section configures the provider indicators (see
+//!   [`crate::indicators`]); it is read into [`RulePack::indicators`].
+//! * Template `expr` takes its condition as an expression in `params.expr` (see [`crate::expr`]).
+//!
 //! Every error names the rule id and the field (or the JSON path) at fault.
 //! This module must not evaluate claims; it only reads and checks the pack.
 

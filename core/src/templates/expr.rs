@@ -362,8 +362,9 @@ impl ExprRule {
                     let table =
                         if agg.coll == Coll::Diagnoses { ClaimsTable::Diagnoses } else { ClaimsTable::Operations };
                     for b in ctx.claims.table(table) {
-                        let v = crate::claims::CodeView::new(b, table, map)?;
-                        let encs = ctx.ix.column(&v.mdtrt_id, v.rows);
+                        // The engine validated the table; only the key is read here.
+                        let ids = crate::claims::Resolver::new(b, table, map).req_str("mdtrt_id")?;
+                        let encs = ctx.ix.column(&ids, b.num_rows());
                         let src = Source { table, batch: b, encs: &encs, map };
                         self.accumulate(agg, &src, &enc, rule, &mut acc, &mut memo)?;
                     }
