@@ -18,6 +18,9 @@ use crate::claims::{NumCol, StrCol, TimeCol};
 use crate::engine::codes::FxHashMap;
 use crate::time::{age_years, day_of, DAY};
 
+/// Below this many values a string test is not cached.
+const SMALL: usize = 64;
+
 pub(crate) const F: u8 = 0;
 pub(crate) const T: u8 = 1;
 pub(crate) const N: u8 = 2;
@@ -304,6 +307,9 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
             }
         }
         let vals = self.str(s, sel);
+        // A handful of strings (one encounter at the pre-alert stage) is cheaper to test than to
+        // cache.
+        let cached = vals.len() >= SMALL;
         let mut last: Option<(&str, u8)> = None;
         vals.iter()
             .map(|v| match v {
@@ -311,7 +317,7 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
                 Some(v) => match last {
                     Some((l, r)) if std::ptr::eq(l, *v) || l == *v => r,
                     _ => {
-                        let r = u8::from(test_memo(t, idx, v, memo));
+                        let r = u8::from(if cached { test_memo(t, idx, v, memo) } else { t.test(v) });
                         last = Some((v, r));
                         r
                     }
