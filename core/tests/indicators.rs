@@ -303,7 +303,7 @@ fn the_pack_section_and_its_errors() {
     for (section, want) in [
         (
             json!({"dimensions": ["ward"]}),
-            "$.indicators.dimensions[0]: unknown dimension \"ward\"; use month or a string column of mdtrt:",
+            "$.indicators.dimensions[0]: unknown dimension \"ward\"; use month, bilg_dept_codg, bilg_dr_code, or a string column of mdtrt:",
         ),
         (json!({"dimensions": ["month", "month"]}), "$.indicators.dimensions[1]: \"month\" is already a grouping key"),
         (json!({"peer_keys": ["cnt"]}), "$.indicators.peer_keys[0]: unknown peer key \"cnt\""),
@@ -348,4 +348,59 @@ fn bad_input_is_an_error_naming_table_column_and_row() {
     let t = compute(&Claims::default(), &IndicatorConfig::default()).unwrap();
     assert_eq!(t.num_rows(), 0);
     assert!(t.column_by_name("readmit_31d_z").is_some());
+}
+
+#[test]
+fn billing_department_dimension_goes_by_the_largest_amount() {
+    let c = claims();
+    let cfg = IndicatorConfig { dimensions: vec!["bilg_dept_codg".into()], ..Default::default() };
+    let t = compute(&c, &cfg).unwrap();
+    // By hand: each encounter's department is the one that billed most of it (ties: smallest).
+    let m = &c.mdtrt[0];
+    let ids = m.column_by_name("mdtrt_id").unwrap().as_string::<i32>();
+    let fac = m.column_by_name("fixmedins_code").unwrap().as_string::<i32>();
+    let mut billed: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut drug: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for b in &c.fee_details {
+        let id = b.column_by_name("mdtrt_id").unwrap().as_string::<i32>();
+        let dept = b.column_by_name("bilg_dept_codg").unwrap().as_string::<i32>();
+        let ty = b.column_by_name("med_chrgitm_type").unwrap().as_string::<i32>();
+        let a = b.column_by_name("det_item_fee_sumamt").unwrap().as_primitive::<Float64Type>();
+        for r in 0..b.num_rows() {
+            *billed.entry(id.value(r).to_string()).or_default().entry(dept.value(r).to_string()).or_default() +=
+                a.value(r);
+            let d = drug.entry(id.value(r).to_string()).or_default();
+            d.1 += a.value(r);
+            if ["09", "10", "11"].contains(&ty.value(r)) {
+                d.0 += a.value(r);
+            }
+        }
+    }
+    let mut want: BTreeMap<(String, Option<String>), (u64, f64, f64)> = BTreeMap::new();
+    let mut split = 0;
+    for r in 0..m.num_rows() {
+        let id = ids.value(r);
+        let dept = billed.get(id).map(|d| {
+            split += usize::from(d.len() > 1);
+            let max = d.values().cloned().fold(f64::MIN, f64::max);
+            d.iter().find(|(_, v)| **v == max).map(|(k, _)| k.clone()).unwrap()
+        });
+        let w = want.entry((fac.value(r).to_string(), dept)).or_default();
+        w.0 += 1;
+        if let Some((dr, tot)) = drug.get(id) {
+            w.1 += dr;
+            w.2 += tot;
+        }
+    }
+    assert!(split > 0, "some encounters are billed by two departments");
+    let f = col_str(&t, "fixmedins_code");
+    let d = col_str(&t, "bilg_dept_codg");
+    let enc = t.column_by_name("encounters").unwrap().as_primitive::<UInt64Type>();
+    let share = col_f64(&t, "drug_share");
+    assert_eq!(t.num_rows(), want.len());
+    for i in 0..t.num_rows() {
+        let w = want[&(f[i].clone().unwrap(), d[i].clone())];
+        assert_eq!(enc.value(i), w.0);
+        assert!(close(share[i], (w.2 != 0.0).then(|| w.1 / w.2)));
+    }
 }

@@ -40,9 +40,11 @@ impl ItemClass {
 /// differs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorConfig {
-    /// Extra grouping keys besides the facility: `month` (of `begntime`, `YYYY-MM`) or string
+    /// Extra grouping keys besides the facility: `month` (of `begntime`, `YYYY-MM`), string
     /// columns of `mdtrt` (`adm_dept_codg` department, `atddr_no` doctor, `drg_code` DRG group,
-    /// `insutype`, `med_type`, …).
+    /// `insutype`, `med_type`, …), or the billing department / doctor of the fee lines
+    /// (`bilg_dept_codg`, `bilg_dr_code`: an encounter belongs to the one that billed the largest
+    /// amount of its lines, ties to the smallest code).
     pub dimensions: Vec<String>,
     /// Peer-group keys (string columns of `mdtrt`); `None`: `hosp_lv`, plus `fixmedins_type` when
     /// present. Peers also share every dimension.
@@ -124,11 +126,12 @@ impl IndicatorConfig {
         let strings = mdtrt_strings();
         if let Some(dims) = o.opt_str_list("dimensions")? {
             for (i, d) in dims.iter().enumerate() {
-                if d != "month" && !strings.contains(&d.as_str()) {
+                if d != "month" && !strings.contains(&d.as_str()) && !super::LINE_DIMENSIONS.contains(&d.as_str()) {
                     return Err(o.err(
                         &format!("dimensions[{i}]"),
                         format!(
-                            "unknown dimension {d:?}; use month or a string column of mdtrt: {}",
+                            "unknown dimension {d:?}; use month, {}, or a string column of mdtrt: {}",
+                            super::LINE_DIMENSIONS.join(", "),
                             strings.join(", ")
                         ),
                     ));

@@ -1,8 +1,9 @@
 //! Provider indicators (医疗机构监管指标) and peer flags, to rank where to inspect first (飞检).
 //!
 //! [`compute`] groups encounters by facility (`fixmedins_code`) and the configured dimensions
-//! (`month`, department `adm_dept_codg`, doctor `atddr_no`, DRG group `drg_code`, or any string
-//! column of `mdtrt`) and computes, per group:
+//! (`month`; department `adm_dept_codg`, doctor `atddr_no`, DRG group `drg_code`, or any string
+//! column of `mdtrt`; or the lines' billing department `bilg_dept_codg` / doctor `bilg_dr_code`,
+//! an encounter going to the one that billed most of its amount) and computes, per group:
 //!
 //! | column | indicator | definition |
 //! |---|---|---|
@@ -83,6 +84,10 @@ pub const INDICATORS: &[(&str, &str)] = &[
 
 const DAY: i64 = 86_400;
 
+/// Dimensions read from the fee lines: an encounter belongs to the value that billed the largest
+/// amount of its lines (ties to the smallest value; null when it has no line with a value).
+pub const LINE_DIMENSIONS: &[&str] = &["bilg_dept_codg", "bilg_dr_code"];
+
 /// One item class, compiled.
 struct Class {
     types: Vec<String>,
@@ -120,6 +125,8 @@ struct Enc<'a> {
     key: Vec<Option<String>>,
     peers: Vec<Option<&'a str>>,
     fee: [f64; 4],
+    /// Per line dimension: amount billed by each value.
+    billed: Vec<Vec<(&'a str, f64)>>,
     ct_mri: bool,
     readmit: [bool; 2],
 }
@@ -204,6 +211,14 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
             k
         }
     };
+    // Line dimensions: (position in the key, column name).
+    let line_dims: Vec<(usize, &str)> = config
+        .dimensions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| LINE_DIMENSIONS.contains(&d.as_str()))
+        .map(|(i, d)| (i + 1, d.as_str()))
+        .collect();
     // Encounters.
     let mut encs: Vec<Enc> = Vec::new();
     let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
@@ -221,7 +236,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
         let dims: Vec<Option<StrCol>> = config
             .dimensions
             .iter()
-            .filter(|d| *d != "month")
+            .filter(|d| *d != "month" && !LINE_DIMENSIONS.contains(&d.as_str()))
             .map(|d| need(r.str(d)?, &r, d).map(Some))
             .collect::<Result<_>>()?;
         let peers: Vec<StrCol> = peer_keys.iter().map(|k| need(r.str(k)?, &r, k)).collect::<Result<_>>()?;
@@ -257,6 +272,8 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
             for d in &config.dimensions {
                 key.push(if d == "month" {
                     b_t.map(month)
+                } else if LINE_DIMENSIONS.contains(&d.as_str()) {
+                    None // set from the lines below
                 } else {
                     di.next().and_then(|c| c.as_ref()).and_then(|c| c.get(row)).map(str::to_string)
                 });
@@ -272,6 +289,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
                 key,
                 peers: peers.iter().map(|c| c.get(row)).collect(),
                 fee: [0.0; 4],
+                billed: vec![Vec::new(); line_dims.len()],
                 ct_mri: false,
                 readmit: [false; 2],
             });
@@ -287,6 +305,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
         let codes = r.req_str("hilist_code")?;
         let types = r.str("med_chrgitm_type")?;
         let amt: NumCol = need(r.num("det_item_fee_sumamt")?, &r, "det_item_fee_sumamt")?;
+        let billers: Vec<StrCol> = line_dims.iter().map(|(_, d)| need(r.str(d)?, &r, d)).collect::<Result<_>>()?;
         let mut last: Option<(&str, usize)> = None;
         for row in 0..b.num_rows() {
             let g = base + row;
@@ -341,9 +360,24 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
                     }
                 }
                 enc.ct_mri |= bits & 8 != 0;
+                for (col, billed) in billers.iter().zip(enc.billed.iter_mut()) {
+                    let Some(v) = col.get(row) else { continue };
+                    match billed.iter_mut().find(|(x, _)| *x == v) {
+                        Some(slot) => slot.1 += a,
+                        None => billed.push((v, a)),
+                    }
+                }
             }
         }
         base += b.num_rows();
+    }
+    for e in &mut encs {
+        for ((pos, _), billed) in line_dims.iter().zip(e.billed.iter()) {
+            let main = billed.iter().max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
+            if let Some(slot) = e.key.get_mut(*pos) {
+                *slot = main.map(|m| m.0.to_string());
+            }
+        }
     }
     readmissions(&mut encs, config);
     // Groups.
