@@ -396,3 +396,17 @@ fn knowledge_rule_with_a_diagnosis_aggregate_on_an_encounter_without_mdtrt_or_di
     assert_eq!(out.findings[0].mdtrt_id, "M9");
     assert_eq!(out.findings[0].kp_id.as_deref(), Some("K1"));
 }
+
+#[test]
+fn code_sets_of_the_pack_in_expressions() {
+    assert_same("indication", r#"not any(diagnoses, in_set(code, "放化疗"))"#, None);
+    assert_same("contraindication", r#"any(diagnoses, in_set(code, "严重肾功能不全"))"#, None);
+    let mut p = sample();
+    let r = p["rules"].as_array_mut().unwrap().iter_mut().find(|r| r["id"] == "indication").unwrap();
+    r["template"] = json!("expr");
+    r["params"] = json!({"expr": "any(diagnoses, in_set(code, \"化疗\"))"});
+    let e = RulePack::from_json(&p.to_string()).unwrap_err().to_string();
+    assert!(e.contains("params.expr: 1:29: unknown code set \"化疗\"; the pack's code_sets are: 严重肾功能不全, 放化疗, 绝经后骨质疏松"), "{e}");
+    let e = load_err("in_set(line.hilist_code, \"x\")");
+    assert!(e.contains("unknown code set \"x\"; the pack's code_sets are: (none)"), "{e}");
+}

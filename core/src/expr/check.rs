@@ -192,6 +192,7 @@ type R<T> = std::result::Result<T, TypeError>;
 /// Compiles expressions of one rule, sharing column slots, tests and aggregates.
 pub(crate) struct Checker<'k> {
     kt: Option<&'k KnowledgeTable>,
+    code_sets: Option<&'k crate::engine::codes::CodeSets>,
     cols: Vec<ColRef>,
     kp: Vec<KpCol>,
     kp_names: FxHashMap<String, usize>,
@@ -237,9 +238,10 @@ fn known_columns(t: ClaimsTable) -> String {
 }
 
 impl<'k> Checker<'k> {
-    pub fn new(kt: Option<&'k KnowledgeTable>) -> Self {
+    pub fn new(kt: Option<&'k KnowledgeTable>, code_sets: Option<&'k crate::engine::codes::CodeSets>) -> Self {
         Checker {
             kt,
+            code_sets,
             cols: Vec::new(),
             kp: Vec::new(),
             kp_names: FxHashMap::default(),
@@ -566,6 +568,29 @@ impl<'k> Checker<'k> {
                 let (a, _) = self.num_arg(args, 0, name, &[Type::Time])?;
                 Ok(Typed::N(NumIr::Func(NumFn::Hour, vec![a]), Type::Num))
             }
+            "in_set" => {
+                arity(2)?;
+                let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
+                    return Err(terr(span, "in_set(…) takes 2 arguments"));
+                };
+                let s = match self.expr(a)? {
+                    Typed::S(s) => s,
+                    t => return Err(terr(a.span, format!("in_set(…) tests a string, this is {}", t.ty().name()))),
+                };
+                let Kind::Str(name) = &b.kind else {
+                    return Err(terr(b.span, "in_set(…) takes the name of a code set of the pack, as a string literal"));
+                };
+                let sets = self.code_sets.filter(|c| !c.names().is_empty());
+                let Some(i) = sets.and_then(|c| c.index(name)) else {
+                    let known = sets.map_or("(none)".to_string(), |c| c.names().join(", "));
+                    return Err(terr(b.span, format!("unknown code set {name:?}; the pack's code_sets are: {known}")));
+                };
+                let pats: Vec<String> =
+                    sets.map_or(&[][..], |c| c.patterns(i)).iter().map(|p| format!("^(?:{p})")).collect();
+                let re = Regex::new_many(&pats).map_err(|e| terr(b.span, format!("code set {name:?}: {e}")))?;
+                self.tests.push(StrTest::Match(Box::new(re)));
+                Ok(Typed::B(BoolIr::StrTest(s, self.tests.len() - 1)))
+            }
             "if" => {
                 arity(3)?;
                 let mut it = args.iter();
@@ -617,7 +642,7 @@ impl<'k> Checker<'k> {
             }
             _ => Err(terr(
                 span,
-                format!("unknown function {name:?}; functions are: count, sum, min, max, avg, any, all, if, coalesce, date, day, hour, years_between, days_between, floor, round, abs"),
+                format!("unknown function {name:?}; functions are: count, sum, min, max, avg, any, all, if, coalesce, in_set, date, day, hour, years_between, days_between, floor, round, abs"),
             )),
         }
     }

@@ -50,7 +50,7 @@ pub enum Scope {
 /// # Ok::<(), medaudit_core::Error>(())
 /// ```
 pub fn validate(rule_id: &str, text: &str) -> Result<Scope> {
-    let p = compile(rule_id, text, None, None)?;
+    let p = compile(rule_id, text, None, None, None)?;
     Ok(if p.line_scope { Scope::Line } else { Scope::Encounter })
 }
 
@@ -66,8 +66,9 @@ pub(crate) fn compile(
     text: &str,
     amount: Option<&str>,
     kt: Option<&KnowledgeTable>,
+    code_sets: Option<&crate::engine::codes::CodeSets>,
 ) -> Result<check::Program> {
-    let mut c = check::Checker::new(kt);
+    let mut c = check::Checker::new(kt, code_sets);
     let tree = parse::parse(text).map_err(|e| located(rule_id, "params.expr", text, e.span, &e.message))?;
     let pred = c.predicate(&tree).map_err(|e| located(rule_id, "params.expr", text, e.span, &e.message))?;
     let amount = match amount {

@@ -69,7 +69,7 @@ impl ExprRule {
     }
 }
 
-pub(crate) fn compile(p: &Params) -> Result<Compiled> {
+pub(crate) fn compile(p: &Params, code_sets: &crate::engine::codes::CodeSets) -> Result<Compiled> {
     let text = p
         .rule
         .params
@@ -77,7 +77,7 @@ pub(crate) fn compile(p: &Params) -> Result<Compiled> {
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| Error::rule(&p.rule.id, "params.expr", "missing required parameter"))?;
     let amount = p.rule.params.get("amount").and_then(serde_json::Value::as_str);
-    let prog = crate::expr::compile(&p.rule.id, text, amount, p.kt)?;
+    let prog = crate::expr::compile(&p.rule.id, text, amount, p.kt, Some(code_sets))?;
     Ok(Compiled::new(Kernel::Expr(Box::new(ExprRule { prog, knowledge: p.kt.is_some() }))))
 }
 

@@ -435,7 +435,7 @@ pub(crate) fn compile(
         "pair" | "companion" => pair::compile(&p, rows),
         "surgery_discount" => surgery_discount::compile(&p, rows),
         "herbs_only" | "rx_drug_count" => prescription::compile(&p),
-        "expr" => expr::compile(&p),
+        "expr" => expr::compile(&p, code_sets),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
