@@ -65,7 +65,10 @@ use arrow_array::builder::{Float64Builder, StringBuilder, UInt32Builder, UInt64B
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use regex_automata::meta::Regex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
+
+type FxHashSet<K> = HashSet<K, BuildHasherDefault<crate::engine::codes::FxHasher>>;
 use std::sync::Arc;
 
 /// The indicators, in output order: (column, Chinese name).
@@ -134,7 +137,7 @@ struct Enc<'a> {
 #[derive(Default)]
 struct Group<'a> {
     encounters: u64,
-    persons: BTreeSet<&'a str>,
+    persons: FxHashSet<&'a str>,
     fee: [f64; 4],
     ct_mri: u64,
     inpatient: u64,
@@ -381,9 +384,9 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
     }
     readmissions(&mut encs, config);
     // Groups.
-    let mut groups: BTreeMap<Vec<Option<String>>, Group> = BTreeMap::new();
+    let mut groups: BTreeMap<&Vec<Option<String>>, Group> = BTreeMap::new();
     for e in &encs {
-        let g = groups.entry(e.key.clone()).or_default();
+        let g = groups.entry(&e.key).or_default();
         g.encounters += 1;
         if let Some(p) = e.psn {
             g.persons.insert(p);
@@ -413,7 +416,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
             }
         }
     }
-    let rows: Vec<Row<'_, '_>> = groups.iter().map(|(k, g)| (k, g, g.values())).collect();
+    let rows: Vec<Row<'_, '_>> = groups.iter().map(|(k, g)| (*k, g, g.values())).collect();
     let flags = peer_flags(&rows, config);
     table(&rows, &flags, config, &peer_keys)
 }
