@@ -268,6 +268,11 @@ impl KnowledgeTable {
         }
     }
 
+    /// The column named `name`, if the table has it.
+    pub fn column(&self, name: &str) -> Option<&KColumn> {
+        self.columns.get(name)
+    }
+
     /// The string at (`column`, `row`); errors when the column is not a string column.
     pub fn str(&self, column: &str, row: usize) -> Result<Option<&str>> {
         match self.columns.get(column) {

@@ -11,6 +11,8 @@
 //! * [`national`]: the published national knowledge-point records imported into a pack, with a
 //!   coverage report.
 //! * [`templates`]: the rule templates and where each lives.
+//! * [`indicators`]: provider indicators (药占比, 次均费用, 再入院率…) and peer flags, as an Arrow table.
+//! * [`expr`]: the expression language of the `expr` template (analyst-written rules).
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
@@ -30,7 +32,9 @@
 pub mod claims;
 mod engine;
 pub mod error;
+pub mod expr;
 pub mod findings;
+pub mod indicators;
 pub mod knowledge;
 pub mod national;
 pub mod pack;

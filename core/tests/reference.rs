@@ -31,6 +31,9 @@
 //! 8. Lists given in a knowledge column (`a|b`) are trimmed, lists given in `params` are not.
 //! 9. Number formats in messages: money with 2 decimals, quantities `{:.0}` or `{:.2}`, `cnt`
 //!    `{:.0}` or shortest, rates as rounded percent.
+//! 10. The sample's `expr` rule (antineoplastic_without_cancer: a line coded `XL01…` and no cancer
+//!     diagnosis) never fires here: no generated code starts with `XL01`, which the reference
+//!     asserts. Expressions are checked against the built-in templates in `tests/expr.rs`.
 //!
 //! Random inputs: a few encounters with random attributes (nulls included), 0–30 fee lines drawn
 //! from the pack's knowledge codes, prefix extensions of them and unknown codes, random times,
@@ -162,6 +165,7 @@ fn default_message(t: &str) -> &'static str {
         "surgery_discount" => "{item_name}与同组({group})主手术同日收费，单价{price}元，应按{rate}折价为{expected}元",
         "herbs_only" => "{item_name}单独使用或处方全部由不予支付饮片({herbs}味)组成",
         "rx_drug_count" => "单张处方开具药品{count}种，超过{limit}种",
+        "expr" => "{rule_name}",
         other => panic!("unknown template {other}"),
     }
 }
@@ -846,6 +850,14 @@ impl Ref<'_> {
             let line = self.lines[li].clone();
             for &ri in active {
                 let rule = &pack.rules[ri];
+                if rule.template == "expr" {
+                    // Point 10: the sample's expression needs an XL01 line to be true or null.
+                    assert!(
+                        !line.code.as_deref().unwrap_or("").starts_with("XL01"),
+                        "the reference has no expr evaluator"
+                    );
+                    continue;
+                }
                 if matches!(rule.template.as_str(), "amount_mismatch" | "fee_time") {
                     // Data-quality rules: every line.
                     let dated = rule.from != MIN || rule.to != MAX;

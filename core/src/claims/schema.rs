@@ -81,6 +81,13 @@ const MDTRT: &[ColumnSpec] = &[
     c("endtime", Time, false, "结束时间 (discharge or visit end)"),
     c("dscg_way", Str, false, "离院方式"),
     c("die_date", Time, false, "死亡日期"),
+    c("medfee_sumamt", Num, false, "医疗费总额 of the settlement"),
+    c("fulamt_ownpay_amt", Num, false, "全自费金额"),
+    c("hifp_pay", Num, false, "统筹基金支出"),
+    c("adm_dept_codg", Str, false, "入院科室编码"),
+    c("atddr_no", Str, false, "主诊医师代码"),
+    c("drg_code", Str, false, "DRG/DIP 分组编码, when the claims were grouped"),
+    c("fixmedins_type", Str, false, "定点医疗机构类型 (e.g. 综合医院, 专科医院, 中医院), a peer-group key"),
 ];
 
 const DIAGNOSES: &[ColumnSpec] = &[

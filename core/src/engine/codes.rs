@@ -119,6 +119,8 @@ pub struct CodeSets {
     regex: Option<Regex>,
     /// Pattern index → set index.
     pattern_set: Vec<usize>,
+    /// Each set's patterns, in set index order.
+    patterns: Vec<Vec<String>>,
 }
 
 impl CodeSets {
@@ -127,8 +129,10 @@ impl CodeSets {
         let mut names = Vec::new();
         let mut pats = Vec::new();
         let mut pattern_set = Vec::new();
+        let mut patterns = Vec::new();
         for (si, (name, list)) in sets.iter().enumerate() {
             names.push(name.clone());
+            patterns.push(list.clone());
             for (pi, p) in list.iter().enumerate() {
                 // Validate each pattern alone so the error can name it.
                 Regex::new(p).map_err(|e| Error::Pack {
@@ -149,7 +153,7 @@ impl CodeSets {
                 },
             )?)
         };
-        Ok(CodeSets { names, regex, pattern_set })
+        Ok(CodeSets { names, regex, pattern_set, patterns })
     }
 
     /// Set names, in index order.
@@ -176,6 +180,11 @@ impl CodeSets {
                 }
             }
         }
+    }
+
+    /// The patterns of set `i`.
+    pub fn patterns(&self, i: usize) -> &[String] {
+        self.patterns.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// Words per bitset.

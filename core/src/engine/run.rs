@@ -197,7 +197,8 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
             }
         }
     }
-    let State { encs, mut events, mut sink, .. } = st;
+    let State { mut encs, mut events, mut sink, .. } = st;
+    crate::templates::expr::check_all(eng, &fee, &mut encs, claims, &active, &events, &mut sink)?;
     let env = Env { eng, fee: &fee, encs: &encs, map };
     for (ri, evs) in events.iter_mut().enumerate() {
         if evs.is_empty() {

@@ -35,6 +35,10 @@
 //! * A rule's `severity` is `明确违规` or `可疑`; `warn_level` 1 (block) to 3 (notice); `stages` and
 //!   `scenes` default to all; dates are `YYYY-MM-DD`, `effective_to` exclusive.
 //!
+//! * An optional `indicators` section configures the provider indicators (see
+//!   [`crate::indicators`]); it is read into [`RulePack::indicators`].
+//! * Template `expr` takes its condition as an expression in `params.expr` (see [`crate::expr`]).
+//!
 //! Every error names the rule id and the field (or the JSON path) at fault.
 //! This module must not evaluate claims; it only reads and checks the pack.
 
@@ -203,6 +207,9 @@ pub struct RulePack {
     pub knowledge: BTreeMap<String, KnowledgeDecl>,
     /// Rules, in pack order (which is also the order of findings of one line).
     pub rules: Vec<Rule>,
+    /// The provider-indicator configuration of the pack's `indicators` section, if any (see
+    /// [`crate::indicators`]).
+    pub indicators: Option<crate::indicators::IndicatorConfig>,
 }
 
 impl RulePack {
@@ -228,7 +235,18 @@ impl RulePack {
     /// Validates a pack already decoded from JSON (see [`RulePack::from_json`]).
     pub fn from_value(root: &Value) -> Result<Self> {
         let top = Obj::new(root, Place::Path("$".into()), "")?;
-        top.only(&["format", "id", "name", "version", "description", "scenes", "code_sets", "knowledge", "rules"])?;
+        top.only(&[
+            "format",
+            "id",
+            "name",
+            "version",
+            "description",
+            "scenes",
+            "code_sets",
+            "knowledge",
+            "rules",
+            "indicators",
+        ])?;
         let format = top.req_str("format")?;
         if format != FORMAT {
             return Err(top.err("format", format!("unsupported format {format:?}; this library reads {FORMAT:?}")));
@@ -258,6 +276,10 @@ impl RulePack {
             code_sets,
             knowledge,
             rules,
+            indicators: match top.get("indicators") {
+                None => None,
+                Some(v) => Some(crate::indicators::IndicatorConfig::from_json_value(v, "$.indicators")?),
+            },
         };
         // Inline knowledge is checked against the templates now, so a broken pack fails at load.
         crate::engine::compile::validate_inline(&pack)?;

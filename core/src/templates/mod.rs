@@ -16,6 +16,7 @@
 //! | `pair`, `companion` | [`pair`] | hour / N hours / day / encounter | 重复收费, 配伍禁忌, 关联缺失 |
 //! | `surgery_discount` | [`surgery_discount`] | day | 手术项目未按规定折价 |
 //! | `herbs_only`, `rx_drug_count` | [`prescription`] | prescription | 中药饮片单方使用, 单张处方药品数 |
+//! | `expr` | [`expr`] | line or encounter | analyst-written conditions (see [`crate::expr`]) |
 //!
 //! Parameters resolve in one way for every template: a knowledge row's column of the parameter's
 //! name, else the rule's `params`, else the template default. This module never does IO.
@@ -24,6 +25,7 @@ pub(crate) mod age;
 pub(crate) mod attribute;
 pub(crate) mod data_quality;
 pub(crate) mod diagnosis;
+pub(crate) mod expr;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
 pub(crate) mod prescription;
@@ -45,6 +47,8 @@ pub enum KnowledgeUse {
     Required,
     /// The rule applies to every line (data-quality) or to lines selected by parameters.
     None,
+    /// The rule may name a knowledge table (`expr`): with one, its rows select the lines judged.
+    Optional,
 }
 
 /// The type of a parameter.
@@ -127,6 +131,7 @@ pub static SPECS: &[&TemplateSpec] = &[
     &surgery_discount::SURGERY_DISCOUNT,
     &prescription::HERBS_ONLY,
     &prescription::RX_DRUG_COUNT,
+    &expr::EXPR,
 ];
 
 /// The template named `name`.
@@ -391,6 +396,7 @@ pub(crate) enum Kernel {
     Pair(pair::Pair),
     SurgeryDiscount(surgery_discount::Discount),
     Prescription(prescription::Rx),
+    Expr(Box<expr::ExprRule>),
 }
 
 /// What a compiled template asks of the engine.
@@ -429,6 +435,7 @@ pub(crate) fn compile(
         "pair" | "companion" => pair::compile(&p, rows),
         "surgery_discount" => surgery_discount::compile(&p, rows),
         "herbs_only" | "rx_drug_count" => prescription::compile(&p),
+        "expr" => expr::compile(&p, code_sets),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
@@ -451,7 +458,13 @@ impl Kernel {
 
     /// Windowed kernels collect events in the pass and judge groups afterwards.
     pub(crate) fn is_windowed(&self) -> bool {
-        matches!(self, Kernel::Quantity(_) | Kernel::Pair(_) | Kernel::SurgeryDiscount(_) | Kernel::Prescription(_))
+        match self {
+            Kernel::Expr(k) => k.selects_by_code(),
+            _ => matches!(
+                self,
+                Kernel::Quantity(_) | Kernel::Pair(_) | Kernel::SurgeryDiscount(_) | Kernel::Prescription(_)
+            ),
+        }
     }
 }
 
@@ -509,7 +522,8 @@ pub(crate) fn eval_line(
         | Kernel::Quantity(_)
         | Kernel::Pair(_)
         | Kernel::SurgeryDiscount(_)
-        | Kernel::Prescription(_) => Ok(()),
+        | Kernel::Prescription(_)
+        | Kernel::Expr(_) => Ok(()),
     }
 }
 
@@ -526,6 +540,8 @@ pub(crate) fn event_key<'a>(
         Kernel::Pair(_) => Some(u64::from(entry.row)),
         Kernel::SurgeryDiscount(s) => Some(s.key(entry)),
         Kernel::Prescription(_) => prescription::key(line, enc, rx),
+        // Knowledge-selected expression rules: one event per (line, knowledge row).
+        Kernel::Expr(_) => Some(u64::from(entry.row)),
         _ => Some(0),
     }
 }
