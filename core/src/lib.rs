@@ -11,6 +11,7 @@
 //! * [`templates`]: the rule templates and where each lives.
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
+//! * [`drg`]: a data-driven DRG grouper (`drg-scheme/1`: CHS-DRG 1.1 and regional variants).
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
 //!
 //! ```
@@ -26,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod claims;
+pub mod drg;
 mod engine;
 pub mod error;
 pub mod findings;

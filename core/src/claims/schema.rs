@@ -81,6 +81,14 @@ const MDTRT: &[ColumnSpec] = &[
     c("endtime", Time, false, "结束时间 (discharge or visit end)"),
     c("dscg_way", Str, false, "离院方式"),
     c("die_date", Time, false, "死亡日期"),
+    c(
+        "act_ipt_days",
+        Num,
+        false,
+        "实际住院天数 (length of stay; DRG grouping derives it from begntime/endtime when absent)",
+    ),
+    c("nwb_bir_wt", Num, false, "新生儿出生体重 in grams (DRG grouping of newborns)"),
+    c("dscg_caty", Str, false, "出院科别 (discharge department; DRG schemes that split by department)"),
 ];
 
 const DIAGNOSES: &[ColumnSpec] = &[
