@@ -38,7 +38,7 @@ pub mod templates;
 pub mod time;
 
 pub use claims::{canonical_schema, Claims, ClaimsTable, ColumnMap};
-pub use engine::{CheckOptions, Engine};
+pub use engine::{CheckOptions, Engine, EngineBuilder};
 pub use error::{Error, Result};
 pub use findings::{findings_schema, CheckOutput, Finding, Unjudged};
 pub use knowledge::{KnowledgeTable, MatchMode};

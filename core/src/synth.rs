@@ -20,6 +20,8 @@ use arrow_array::{ArrayRef, Date32Array, RecordBatch, TimestampSecondArray};
 use arrow_schema::{Field, Schema};
 use std::sync::Arc;
 
+pub mod drg;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -121,6 +121,24 @@ impl<'a> Coded<'a> {
     }
 }
 
+/// For a counting sort of rows by group: `starts[g]..starts[g + 1]` will hold the rows of group
+/// `g` (< `n`), given each row's group in input order.
+pub(crate) fn group_starts(n: usize, groups: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut start = vec![0u32; n + 1];
+    for g in groups {
+        if let Some(x) = start.get_mut(g as usize + 1) {
+            *x += 1;
+        }
+    }
+    for i in 0..n {
+        let prev = start.get(i).copied().unwrap_or(0);
+        if let Some(x) = start.get_mut(i + 1) {
+            *x += prev;
+        }
+    }
+    start
+}
+
 /// `mdtrt` ids → case index. Ids in strictly increasing order (the usual export order) are found
 /// by a cursor or a binary search, like a merge join; otherwise by a hash map.
 struct CaseIndex<'a> {
@@ -213,18 +231,7 @@ fn read_codes<'a>(
     }
     let ncases = cases.ids.len();
     // Counting sort by case, keeping input order; then move the flagged row to the front.
-    let mut start = vec![0u32; ncases + 1];
-    for r in &rows {
-        if let Some(x) = start.get_mut(r.0 as usize + 1) {
-            *x += 1;
-        }
-    }
-    for i in 0..ncases {
-        let prev = start.get(i).copied().unwrap_or(0);
-        if let Some(x) = start.get_mut(i + 1) {
-            *x += prev;
-        }
-    }
+    let start = group_starts(ncases, rows.iter().map(|r| r.0));
     let mut fill = start.clone();
     let mut out_ids = vec![NO_CODE; rows.len()];
     let mut out_codes: Vec<Option<&str>> = vec![None; rows.len()];
@@ -281,19 +288,23 @@ fn int(x: f64) -> Option<i64> {
     (x.is_finite() && x.abs() < 1e15).then(|| x.floor() as i64)
 }
 
-impl DrgScheme {
-    /// Groups every `mdtrt` row of `claims` with its `diagnoses` and `operations` rows. With
-    /// `trace`, each result also carries its [`Trace`].
-    ///
-    /// Grouping a case here gives exactly what [`DrgScheme::group`] gives for the same case.
-    pub fn group_claims<'s, 'a>(
-        &'s self,
-        claims: &'a Claims,
-        opts: &GroupOptions,
-        trace: bool,
-    ) -> Result<DrgOutput<'s, 'a>> {
+/// The cases of one claims set, read once: `mdtrt` columns, and per case its diagnosis and
+/// procedure ids (principal first). Used by [`DrgScheme::group_claims`] and by the DRG rule
+/// templates, which re-group cases with codes left out.
+pub(crate) struct CaseSet<'a> {
+    views: Vec<MdtrtCols<'a>>,
+    /// First case of each view.
+    bases: Vec<usize>,
+    index: CaseIndex<'a>,
+    dx: Coded<'a>,
+    px: Coded<'a>,
+}
+
+impl<'a> CaseSet<'a> {
+    pub fn read(scheme: &DrgScheme, claims: &'a Claims) -> Result<Self> {
         let map = &claims.column_map;
         let mut views: Vec<MdtrtCols<'a>> = Vec::with_capacity(claims.mdtrt.len());
+        let mut bases = Vec::with_capacity(claims.mdtrt.len());
         let id_err = |row: usize, message: String| Error::Value {
             table: "mdtrt".into(),
             column: map.source(ClaimsTable::Mdtrt, "mdtrt_id").into(),
@@ -317,95 +328,128 @@ impl DrgScheme {
                 dscg_way: r.str("dscg_way")?,
                 dept: r.str("dscg_caty")?,
             };
+            bases.push(ids.len());
             for i in 0..b.num_rows() {
                 let id = v.id.get(i).ok_or_else(|| id_err(ids.len(), "null encounter id".into()))?;
                 ids.push(id);
             }
             views.push(v);
         }
-        let n = ids.len();
         let mut index = CaseIndex::new(ids)
             .map_err(|(row, first, id)| id_err(row, format!("duplicate encounter id {id:?} (first at row {first})")))?;
-        let dx = read_codes(&claims.diagnoses, ClaimsTable::Diagnoses, map, &mut index, &self.dx)?;
-        let px = read_codes(&claims.operations, ClaimsTable::Operations, map, &mut index, &self.px)?;
+        let dx = read_codes(&claims.diagnoses, ClaimsTable::Diagnoses, map, &mut index, &scheme.dx)?;
+        let px = read_codes(&claims.operations, ClaimsTable::Operations, map, &mut index, &scheme.px)?;
+        Ok(CaseSet { views, bases, index, dx, px })
+    }
+
+    /// Number of cases (`mdtrt` rows).
+    pub fn len(&self) -> usize {
+        self.index.ids.len()
+    }
+
+    /// The `mdtrt_id` of case `c`.
+    pub fn id(&self, c: usize) -> &'a str {
+        self.index.ids.get(c).copied().unwrap_or("")
+    }
+
+    /// The diagnosis and procedure codes of case `c` as text (principal first).
+    pub fn codes(&self, c: usize) -> (Vec<&'a str>, Vec<&'a str>) {
+        let t = |x: &[Option<&'a str>]| x.iter().map(|c| c.unwrap_or("(null)")).collect();
+        (t(self.dx.case(c).1), t(self.px.case(c).1))
+    }
+
+    /// Case `c` for the walk.
+    pub fn case(&self, c: usize) -> IdCase<'_> {
+        let (dids, _) = self.dx.case(c);
+        let (pids, _) = self.px.case(c);
+        let vi = self.bases.partition_point(|b| *b <= c).saturating_sub(1);
+        let (Some(v), Some(base)) = (self.views.get(vi), self.bases.get(vi)) else {
+            return IdCase { v: Vals::default(), dx: dids, px: pids, fault: None };
+        };
+        let i = c - base;
+        let mut fault = None;
+        let sex = match v.gend.as_ref().and_then(|g| g.get(i)).map(str::trim) {
+            None | Some("") => None,
+            Some(g) => match g.parse::<i64>() {
+                Ok(x) => Some(x),
+                Err(_) => {
+                    fault = Some(Reason::Unparsable { field: "gend" });
+                    None
+                }
+            },
+        };
+        let num = |c: &Option<NumCol>, field: &'static str, fault: &mut Option<Reason<'static>>| {
+            let x = c.as_ref().and_then(|c| c.get(i))?;
+            let r = int(x);
+            if r.is_none() && fault.is_none() {
+                *fault = Some(Reason::Unparsable { field });
+            }
+            r
+        };
+        let begn = v.begn.as_ref().and_then(|c| c.get(i));
+        let brdy = v.brdy.as_ref().and_then(|c| c.get(i));
+        let born = brdy.zip(begn);
+        let age_years = num(&v.age, "age", &mut fault).or_else(|| born.map(|(b, t)| crate::time::age_years(b, t)));
+        let age_days = born.map(|(b, t)| crate::time::age_days(b, t));
+        let los = num(&v.los, "act_ipt_days", &mut fault).or_else(|| {
+            let end = v.end.as_ref().and_then(|c| c.get(i))?;
+            Some(crate::time::day_of(end) - crate::time::day_of(begn?))
+        });
+        let birth_weight = num(&v.weight, "nwb_bir_wt", &mut fault);
+        if fault.is_none() && self.dx.multi_main.get(c).copied().unwrap_or(false) {
+            fault = Some(Reason::MultiplePrincipalDx);
+        }
+        IdCase {
+            v: Vals {
+                sex,
+                age_years,
+                age_days,
+                birth_weight,
+                los,
+                discharge: v.dscg_way.as_ref().and_then(|c| c.get(i)),
+                dept: v.dept.as_ref().and_then(|c| c.get(i)),
+            },
+            dx: dids,
+            px: pids,
+            fault,
+        }
+    }
+}
+
+impl DrgScheme {
+    /// Groups every `mdtrt` row of `claims` with its `diagnoses` and `operations` rows. With
+    /// `trace`, each result also carries its [`Trace`].
+    ///
+    /// Grouping a case here gives exactly what [`DrgScheme::group`] gives for the same case.
+    pub fn group_claims<'s, 'a>(
+        &'s self,
+        claims: &'a Claims,
+        opts: &GroupOptions,
+        trace: bool,
+    ) -> Result<DrgOutput<'s, 'a>> {
+        let set = CaseSet::read(self, claims)?;
+        let n = set.len();
         let mut results = Vec::with_capacity(n);
         let mut traces = trace.then(|| Vec::with_capacity(n));
-        let mut case = 0usize;
-        for v in &views {
-            for i in 0..v.id.len() {
-                let (dids, dcodes) = dx.case(case);
-                let (pids, pcodes) = px.case(case);
-                let mut fault = None;
-                let sex = match v.gend.as_ref().and_then(|g| g.get(i)).map(str::trim) {
-                    None | Some("") => None,
-                    Some(g) => match g.parse::<i64>() {
-                        Ok(x) => Some(x),
-                        Err(_) => {
-                            fault = Some(Reason::Unparsable { field: "gend" });
-                            None
-                        }
-                    },
-                };
-                let num = |c: &Option<NumCol>, field: &'static str, fault: &mut Option<Reason<'static>>| {
-                    let x = c.as_ref().and_then(|c| c.get(i))?;
-                    let r = int(x);
-                    if r.is_none() && fault.is_none() {
-                        *fault = Some(Reason::Unparsable { field });
-                    }
-                    r
-                };
-                let begn = v.begn.as_ref().and_then(|c| c.get(i));
-                let brdy = v.brdy.as_ref().and_then(|c| c.get(i));
-                let born = brdy.zip(begn);
-                let age_years =
-                    num(&v.age, "age", &mut fault).or_else(|| born.map(|(b, t)| crate::time::age_years(b, t)));
-                let age_days = born.map(|(b, t)| crate::time::age_days(b, t));
-                let los = num(&v.los, "act_ipt_days", &mut fault).or_else(|| {
-                    let end = v.end.as_ref().and_then(|c| c.get(i))?;
-                    Some(crate::time::day_of(end) - crate::time::day_of(begn?))
-                });
-                let birth_weight = num(&v.weight, "nwb_bir_wt", &mut fault);
-                if fault.is_none() && dx.multi_main.get(case).copied().unwrap_or(false) {
-                    fault = Some(Reason::MultiplePrincipalDx);
+        for case in 0..n {
+            let ic = set.case(case);
+            let outcome = match traces.as_mut() {
+                Some(t) => {
+                    let mut tr = Trace::default();
+                    let o = self.walk(&ic, opts, &mut tr);
+                    t.push(tr);
+                    o
                 }
-                let ic = IdCase {
-                    v: Vals {
-                        sex,
-                        age_years,
-                        age_days,
-                        birth_weight,
-                        los,
-                        discharge: v.dscg_way.as_ref().and_then(|c| c.get(i)),
-                        dept: v.dept.as_ref().and_then(|c| c.get(i)),
-                    },
-                    dx: dids,
-                    px: pids,
-                    fault,
-                };
-                let outcome = match traces.as_mut() {
-                    Some(t) => {
-                        let mut tr = Trace::default();
-                        let o = self.walk(&ic, opts, &mut tr);
-                        t.push(tr);
-                        o
-                    }
-                    None => self.walk(&ic, opts, &mut ()),
-                };
-                let message = match outcome {
-                    Outcome::Invalid { reason, .. } => {
-                        let d: Vec<&str> = dcodes.iter().map(|c| c.unwrap_or("(null)")).collect();
-                        let p: Vec<&str> = pcodes.iter().map(|c| c.unwrap_or("(null)")).collect();
-                        Some(reason.message(&d, &p))
-                    }
-                    _ => None,
-                };
-                results.push(CaseResult {
-                    mdtrt_id: index.ids.get(case).copied().unwrap_or(""),
-                    grouping: self.grouping(outcome),
-                    message,
-                });
-                case += 1;
-            }
+                None => self.walk(&ic, opts, &mut ()),
+            };
+            let message = match outcome {
+                Outcome::Invalid { reason, .. } => {
+                    let (d, p) = set.codes(case);
+                    Some(reason.message(&d, &p))
+                }
+                _ => None,
+            };
+            results.push(CaseResult { mdtrt_id: set.id(case), grouping: self.grouping(outcome), message });
         }
         Ok(DrgOutput { results, traces })
     }

@@ -569,6 +569,20 @@ impl DrgScheme {
         Outcome::NoMdc
     }
 
+    /// Positions (in `dx`) of the secondary diagnoses that count as CC or MCC after the principal
+    /// diagnosis's exclusions.
+    pub(crate) fn counted_cc(&self, dx: &[u32]) -> SmallVec<[usize; 8]> {
+        let Some((p, sec)) = dx.split_first() else { return SmallVec::new() };
+        let pt = self.cce.get(*p as usize).copied().unwrap_or(NO_TABLE);
+        let counts = |x: u32| {
+            [&self.mcc, &self.cc].iter().any(|tables| {
+                let t = tables.get(x as usize).copied().unwrap_or(NO_TABLE);
+                t != NO_TABLE && (pt == NO_TABLE || pt != t)
+            })
+        };
+        sec.iter().enumerate().filter(|(_, x)| counts(**x)).map(|(i, _)| i + 1).collect()
+    }
+
     /// (has an MCC, has a CC) among the secondary diagnoses after the principal's exclusions.
     fn cc_state(&self, dx: &[u32], rec: &mut impl Rec) -> (bool, bool) {
         let Some((p, sec)) = dx.split_first() else { return (false, false) };

@@ -16,10 +16,10 @@
 //! on by default and both switchable in [`GroupOptions`]: unknown codes and a principal diagnosis
 //! the scheme admits only for the other sex. This module never does IO.
 
-mod batch;
+pub(crate) mod batch;
 mod cond;
 mod csv;
-mod group;
+pub(crate) mod group;
 mod scheme;
 
 pub use batch::{drg_result_schema, CaseResult, DrgOutput};

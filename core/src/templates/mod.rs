@@ -16,6 +16,12 @@
 //! | `pair`, `companion` | [`pair`] | hour / N hours / day / encounter | 重复收费, 配伍禁忌, 关联缺失 |
 //! | `surgery_discount` | [`surgery_discount`] | day | 手术项目未按规定折价 |
 //! | `herbs_only`, `rx_drug_count` | [`prescription`] | prescription | 中药饮片单方使用, 单张处方药品数 |
+//! | `drg_cost_ratio` | [`drg_cost_ratio`] | stay (DRG) | 高倍率/低倍率病例 |
+//! | `drg_unsupported_coding` | [`drg_unsupported_coding`] | stay (DRG) | 高编高套 (诊断/手术无收费支持, re-grouped) |
+//! | `drg_low_standard` | [`drg_low_standard`] | stay | 低标准入院 |
+//!
+//! The DRG templates share [`drg_case`]: they group the stay with a DRG scheme the engine was
+//! given (`Engine::builder(pack).drg_scheme(..)`, named by the rule's `params.scheme`).
 //!
 //! Parameters resolve in one way for every template: a knowledge row's column of the parameter's
 //! name, else the rule's `params`, else the template default. This module never does IO.
@@ -24,6 +30,10 @@ pub(crate) mod age;
 pub(crate) mod attribute;
 pub(crate) mod data_quality;
 pub(crate) mod diagnosis;
+pub(crate) mod drg_case;
+pub(crate) mod drg_cost_ratio;
+pub(crate) mod drg_low_standard;
+pub(crate) mod drg_unsupported_coding;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
 pub(crate) mod prescription;
@@ -45,6 +55,9 @@ pub enum KnowledgeUse {
     Required,
     /// The rule applies to every line (data-quality) or to lines selected by parameters.
     None,
+    /// The rule must name a knowledge table, which an encounter-level template reads whole (DRG
+    /// weights, coding evidence, diagnosis lists); its rows are not matched against fee lines.
+    Case,
 }
 
 /// The type of a parameter.
@@ -127,6 +140,9 @@ pub static SPECS: &[&TemplateSpec] = &[
     &surgery_discount::SURGERY_DISCOUNT,
     &prescription::HERBS_ONLY,
     &prescription::RX_DRUG_COUNT,
+    &drg_cost_ratio::DRG_COST_RATIO,
+    &drg_unsupported_coding::DRG_UNSUPPORTED_CODING,
+    &drg_low_standard::DRG_LOW_STANDARD,
 ];
 
 /// The template named `name`.
@@ -391,6 +407,7 @@ pub(crate) enum Kernel {
     Pair(pair::Pair),
     SurgeryDiscount(surgery_discount::Discount),
     Prescription(prescription::Rx),
+    Drg(Box<drg_case::DrgRule>),
 }
 
 /// What a compiled template asks of the engine.
@@ -429,6 +446,9 @@ pub(crate) fn compile(
         "pair" | "companion" => pair::compile(&p, rows),
         "surgery_discount" => surgery_discount::compile(&p, rows),
         "herbs_only" | "rx_drug_count" => prescription::compile(&p),
+        "drg_cost_ratio" => drg_cost_ratio::compile(&p, rows),
+        "drg_unsupported_coding" => drg_unsupported_coding::compile(&p, rows),
+        "drg_low_standard" => drg_low_standard::compile(&p),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
@@ -509,7 +529,9 @@ pub(crate) fn eval_line(
         | Kernel::Quantity(_)
         | Kernel::Pair(_)
         | Kernel::SurgeryDiscount(_)
-        | Kernel::Prescription(_) => Ok(()),
+        | Kernel::Prescription(_)
+        // Stay-level kernels run after the lines (see drg_case::run).
+        | Kernel::Drg(_) => Ok(()),
     }
 }
 
