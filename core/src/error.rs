@@ -85,7 +85,7 @@ pub enum Error {
 
     /// A DRG grouping scheme (`drg-scheme/1`) or a DIP catalogue is invalid: bad JSON, an unknown
     /// primitive or code list, a missing file, a malformed CSV row.
-    #[error("DRG scheme: {file}{}: {message}", fmt_scheme_loc(path, row))]
+    #[error("DRG/DIP scheme: {file}{}: {message}", fmt_scheme_loc(path, row))]
     Scheme {
         /// The file at fault (`scheme.json`, `mcc.csv`, …).
         file: String,

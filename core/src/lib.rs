@@ -12,6 +12,7 @@
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
 //! * [`drg`]: a data-driven DRG grouper (`drg-scheme/1`: CHS-DRG 1.1 and regional variants).
+//! * [`dip`]: DIP catalogues (`dip-catalogue/1`) and matching a case to its disease group.
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
 //!
 //! ```
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod claims;
+pub mod dip;
 pub mod drg;
 mod engine;
 pub mod error;

@@ -258,29 +258,29 @@ fn load_errors_name_file_and_place() {
     let mut f2 = files.clone();
     f2.remove("mcc.csv");
     assert!(err(&json, &f2).starts_with(
-        "DRG scheme: scheme.json at $.tables.mcc.file: table \"mcc\" needs file \"mcc.csv\", which was not given"
+        "DRG/DIP scheme: scheme.json at $.tables.mcc.file: table \"mcc\" needs file \"mcc.csv\", which was not given"
     ));
     // A malformed CSV row names the file and line.
     let mut f3 = files.clone();
     f3.insert("cc.csv".into(), "code,exclusion_table\nA01.000,1\nA01.001\n".into());
-    assert_eq!(err(&json, &f3), "DRG scheme: cc.csv line 3: 1 fields, the header has 2");
+    assert_eq!(err(&json, &f3), "DRG/DIP scheme: cc.csv line 3: 1 fields, the header has 2");
     let mut f4 = files.clone();
     f4.insert("mcc.csv".into(), "code,table\nA01,1\n".into());
-    assert!(err(&json, &f4).starts_with("DRG scheme: mcc.csv line 1: header is"));
+    assert!(err(&json, &f4).starts_with("DRG/DIP scheme: mcc.csv line 1: header is"));
     let mut f5 = files.clone();
     f5.insert("cce.csv".into(), "principal_code,exclusion_table\nA01,1\nA01,2\n".into());
-    assert_eq!(err(&json, &f5), "DRG scheme: cce.csv line 3: duplicate key \"A01\" (first on line 2)");
+    assert_eq!(err(&json, &f5), "DRG/DIP scheme: cce.csv line 3: duplicate key \"A01\" (first on line 2)");
     // JSON faults name their path.
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["mdcs"][6]["adrg_rules"][0]["gate"] = serde_json::json!({"main_dx_in": "NO.SUCH.LIST"});
     assert_eq!(
         err(&v.to_string(), &files),
-        "DRG scheme: scheme.json at $.mdcs[6].adrg_rules[0].gate.main_dx_in: unknown code list \"NO.SUCH.LIST\""
+        "DRG/DIP scheme: scheme.json at $.mdcs[6].adrg_rules[0].gate.main_dx_in: unknown code list \"NO.SUCH.LIST\""
     );
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["mdcs"][0]["gate"] = serde_json::json!({"icu_hours": {"ge": 96}});
     assert!(err(&v.to_string(), &files)
-        .starts_with("DRG scheme: scheme.json at $.mdcs[0].gate.icu_hours: unknown primitive \"icu_hours\""));
+        .starts_with("DRG/DIP scheme: scheme.json at $.mdcs[0].gate.icu_hours: unknown primitive \"icu_hours\""));
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["mdcs"][0]["gate"] = serde_json::json!({"main_proc_in": "MDCB.main_dx"});
     assert!(err(&v.to_string(), &files).contains("code list \"MDCB.main_dx\" has kind dx, this primitive needs proc"));
@@ -293,7 +293,7 @@ fn load_errors_name_file_and_place() {
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["mdcs"][1]["gate"] = serde_json::json!({"all": [{"sex": 1}, {"always": true, "never": true}]});
     assert!(err(&v.to_string(), &files).contains("$.mdcs[1].gate.all[1]: a condition has exactly one key, found 2"));
-    assert!(err("{not json", &files).starts_with("DRG scheme: scheme.json line 1: invalid JSON"));
+    assert!(err("{not json", &files).starts_with("DRG/DIP scheme: scheme.json line 1: invalid JSON"));
 }
 
 // ---------------------------------------------------------------------------------------------

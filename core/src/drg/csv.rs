@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let e = parse("mcc.csv", "code,exclusion_table\nA01,1\nA02\n").err().unwrap();
-        assert_eq!(e.to_string(), "DRG scheme: mcc.csv line 3: 1 fields, the header has 2");
+        assert_eq!(e.to_string(), "DRG/DIP scheme: mcc.csv line 3: 1 fields, the header has 2");
         let e = parse("mcc.csv", "code,t\n\"A01,1\n").err().unwrap();
         assert!(e.to_string().contains("line 2: unterminated quoted field"), "{e}");
         let e = parse("mcc.csv", "").err().unwrap();

@@ -20,7 +20,7 @@ pub(crate) mod batch;
 mod cond;
 mod csv;
 pub(crate) mod group;
-mod scheme;
+pub(crate) mod scheme;
 
 pub use batch::{drg_result_schema, CaseResult, DrgOutput};
 pub use cond::PRIMITIVES;

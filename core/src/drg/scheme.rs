@@ -177,6 +177,16 @@ pub struct DrgScheme {
 const FORMAT: &str = "drg-scheme/1";
 const FILE: &str = "scheme.json";
 
+/// Parses JSON text, with an error naming `file` and the line.
+pub(crate) fn parse_json(file: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::Scheme {
+        file: file.into(),
+        path: None,
+        row: Some(e.line()),
+        message: format!("invalid JSON: {e}"),
+    })
+}
+
 fn jerr(path: &str, message: impl Into<String>) -> Error {
     Error::Scheme { file: FILE.into(), path: Some(path.into()), row: None, message: message.into() }
 }
@@ -252,12 +262,7 @@ impl DrgScheme {
     /// # Ok::<(), medaudit_core::Error>(())
     /// ```
     pub fn load(scheme_json: &str, files: &BTreeMap<String, String>) -> Result<Self> {
-        let root: Value = serde_json::from_str(scheme_json).map_err(|e| Error::Scheme {
-            file: FILE.into(),
-            path: None,
-            row: Some(e.line()),
-            message: format!("invalid JSON: {e}"),
-        })?;
+        let root = parse_json(FILE, scheme_json)?;
         let root = obj(&root, "$")?;
         let format = s(root, "format", "$")?;
         if format != FORMAT {
@@ -546,12 +551,7 @@ impl DrgScheme {
 
     /// The file names a `scheme.json` declares under `tables`, for a caller that reads them.
     pub fn declared_files(scheme_json: &str) -> Result<Vec<String>> {
-        let root: Value = serde_json::from_str(scheme_json).map_err(|e| Error::Scheme {
-            file: FILE.into(),
-            path: None,
-            row: Some(e.line()),
-            message: format!("invalid JSON: {e}"),
-        })?;
+        let root = parse_json(FILE, scheme_json)?;
         let decl = obj(get(obj(&root, "$")?, "tables", "$")?, "$.tables")?;
         decl.iter()
             .map(|(name, t)| {

@@ -1,7 +1,8 @@
 //! Building an [`Engine`] with everything a pack may need besides its own JSON: knowledge tables
-//! given as Arrow, and compiled DRG grouping schemes for the DRG stay templates.
+//! given as Arrow, compiled DRG grouping schemes and DIP catalogues for the stay templates.
 
 use super::{compile, Engine};
+use crate::dip::DipCatalogue;
 use crate::drg::DrgScheme;
 use crate::error::Result;
 use crate::knowledge::KnowledgeTable;
@@ -24,13 +25,20 @@ use std::sync::Arc;
 pub struct EngineBuilder {
     pack: RulePack,
     tables: Vec<KnowledgeTable>,
-    drg: Vec<Arc<DrgScheme>>,
+    payment: Payment,
+}
+
+/// The DRG schemes and DIP catalogues given to an engine.
+#[derive(Default)]
+pub(crate) struct Payment {
+    pub drg: Vec<Arc<DrgScheme>>,
+    pub dip: Vec<Arc<DipCatalogue>>,
 }
 
 impl Engine {
     /// Starts building an engine for `pack`.
     pub fn builder(pack: RulePack) -> EngineBuilder {
-        EngineBuilder { pack, tables: Vec::new(), drg: Vec::new() }
+        EngineBuilder { pack, tables: Vec::new(), payment: Payment::default() }
     }
 
     /// Whether the pack has stay-level (DRG) rules.
@@ -49,12 +57,19 @@ impl EngineBuilder {
 
     /// Adds a compiled DRG scheme, found by rules through its id ([`DrgScheme::id`]).
     pub fn drg_scheme(mut self, scheme: Arc<DrgScheme>) -> Self {
-        self.drg.push(scheme);
+        self.payment.drg.push(scheme);
+        self
+    }
+
+    /// Adds a DIP catalogue, found by `dip_cost_ratio` rules through its id
+    /// ([`DipCatalogue::id`]) in `params.catalogue`.
+    pub fn dip_catalogue(mut self, catalogue: Arc<DipCatalogue>) -> Self {
+        self.payment.dip.push(catalogue);
         self
     }
 
     /// Compiles the engine.
     pub fn build(self) -> Result<Engine> {
-        compile::build(self.pack, self.tables, self.drg)
+        compile::build(self.pack, self.tables, self.payment)
     }
 }

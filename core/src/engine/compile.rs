@@ -2,7 +2,6 @@
 
 use super::codes::{CodeIndex, CodeSets};
 use super::Engine;
-use crate::drg::DrgScheme;
 use crate::error::{Error, Result};
 use crate::knowledge::{KnowledgeTable, MatchMode};
 use crate::pack::{Rule, RulePack};
@@ -77,7 +76,7 @@ fn citations(t: &KnowledgeTable) -> Result<Vec<RowCitation>> {
         .collect()
 }
 
-pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, drg: Vec<Arc<DrgScheme>>) -> Result<Engine> {
+pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, payment: super::builder::Payment) -> Result<Engine> {
     let mut tables: BTreeMap<String, Arc<KnowledgeTable>> = BTreeMap::new();
     for (name, decl) in &pack.knowledge {
         if let Some(t) = &decl.inline {
@@ -159,7 +158,7 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, drg: Vec<Arc<Drg
         };
         rules.push(CompiledRule { kernel: c.kernel, scene_mask, from: rfrom, to: rto, citations });
     }
-    templates::drg_case::link(&pack, &mut rules, &tables, &drg)?;
+    templates::drg_case::link(&pack, &mut rules, &tables, &payment)?;
     let mut scenes = Vec::new();
     for (scene, codes) in &pack.scenes {
         for c in codes {

@@ -16,7 +16,7 @@
 //! An [`Engine`] is immutable and `Send + Sync`: share it across threads; rebuild it to load new
 //! knowledge. It starts no threads and does no IO.
 
-mod builder;
+pub(crate) mod builder;
 pub(crate) mod codes;
 pub(crate) mod compile;
 pub(crate) mod encounters;
@@ -74,7 +74,7 @@ impl Engine {
     /// [`KnowledgeTable::from_record_batches`]). A given table replaces the pack's inline rows of
     /// the same name; every given table must be declared in the pack's `knowledge`.
     pub fn with_knowledge(pack: RulePack, tables: Vec<KnowledgeTable>) -> Result<Self> {
-        compile::build(pack, tables, Vec::new())
+        compile::build(pack, tables, builder::Payment::default())
     }
 
     /// The pack this engine was built from.

@@ -9,7 +9,8 @@
 //!
 //! * `upcoded_dx`: pneumonia coded with the MCC J96.900x001 and no ventilation line → `DRG-CODING`;
 //! * `upcoded_proc`: colon cancer coded with colectomy 45.7300x007 and no colectomy line → `DRG-CODING`;
-//! * `outlier_high` / `outlier_low`: cost 4.5 × / 0.2 × the benchmark → `DRG-COST`;
+//! * `outlier_high` / `outlier_low`: cost 4.5 × / 0.2 × the benchmark → `DRG-COST` and `DIP-COST`
+//!   (the sample DIP scores × 10 yuan equal the DRG benchmarks of the same stays, before adjustments);
 //! * `low_standard`: hypertension, one day, only tests, checks and oral drugs → `DRG-LOWSTD`.
 //!
 //! No IO; the same config gives the same claims everywhere.
@@ -24,8 +25,11 @@ use std::sync::Arc;
 /// The DRG sample pack: the three stay templates over CHS-DRG 1.1 with synthetic weights.
 pub const DRG_SAMPLE_PACK_JSON: &str = include_str!("../../packs/drg_sample.json");
 
+/// The sample DIP catalogue (`dip-catalogue/1`, synthetic scores) the pack's `DIP-COST` rule names.
+pub const DIP_SAMPLE_CATALOGUE_JSON: &str = include_str!("../../packs/dip_sample_catalogue.json");
+
 /// Rule ids of the DRG sample pack that the generator injects.
-pub const DRG_RULES: &[&str] = &["DRG-COST", "DRG-CODING", "DRG-LOWSTD"];
+pub const DRG_RULES: &[&str] = &["DRG-COST", "DRG-CODING", "DRG-LOWSTD", "DIP-COST"];
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -258,12 +262,14 @@ pub fn generate(cfg: &DrgConfig) -> DrgSynth {
         }
         if let Some(m) = mark {
             marks.push((id.clone(), m));
-            let rule = match m {
-                "upcoded_dx" | "upcoded_proc" => "DRG-CODING",
-                "outlier_high" | "outlier_low" => "DRG-COST",
-                _ => "DRG-LOWSTD",
+            let rules: &[&str] = match m {
+                "upcoded_dx" | "upcoded_proc" => &["DRG-CODING"],
+                "outlier_high" | "outlier_low" => &["DRG-COST", "DIP-COST"],
+                _ => &["DRG-LOWSTD"],
             };
-            truth.push(Truth { rule_id: rule.into(), mdtrt_id: id, feedetl_sn: None });
+            for rule in rules {
+                truth.push(Truth { rule_id: (*rule).into(), mdtrt_id: id.clone(), feedetl_sn: None });
+            }
         }
     }
     truth.sort();

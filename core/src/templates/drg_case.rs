@@ -1,8 +1,8 @@
 //! What the encounter-level DRG case templates share: the compiled rule, linking it to the DRG
 //! scheme and the weight table the engine was given, and the pass that reads each stay once
-//! (its fee lines, cost, principal diagnosis, operations, length of stay, and its group under each
-//! scheme a rule names) and hands it to the templates ([`super::drg_cost_ratio`],
-//! [`super::drg_unsupported_coding`], [`super::drg_low_standard`]).
+//! (its fee lines, cost, diagnoses, operations, length of stay, and its group under each scheme a
+//! rule names) and hands it to the templates ([`super::drg_cost_ratio`],
+//! [`super::drg_unsupported_coding`], [`super::drg_low_standard`], [`super::dip_cost_ratio`]).
 //!
 //! The pass runs after the line rules, on the whole claims of the call (a check with DRG rules
 //! runs on one thread: see `Engine::check`). A finding is about the encounter (no fee line).
@@ -28,6 +28,7 @@ pub(crate) enum DrgKind {
     CostRatio(super::drg_cost_ratio::CostRatio),
     Unsupported(super::drg_unsupported_coding::Unsupported),
     LowStandard(super::drg_low_standard::LowStandard),
+    DipCostRatio(super::dip_cost_ratio::DipCostRatio),
 }
 
 /// A compiled DRG case rule.
@@ -37,6 +38,8 @@ pub(crate) struct DrgRule {
     pub scheme_id: Option<String>,
     /// Set when the engine is built.
     pub scheme: Option<Arc<DrgScheme>>,
+    /// The DIP catalogue (`dip_cost_ratio`), set when the engine is built.
+    pub dip: Option<Arc<crate::dip::DipCatalogue>>,
     /// The knowledge table holding DRG weights: the rule's own, or `params.weights`.
     pub weights_table: Option<String>,
     /// DRG code → (weight, row of the weights table).
@@ -53,6 +56,7 @@ impl DrgRule {
             kind,
             scheme_id,
             scheme: None,
+            dip: None,
             weights_table: None,
             weights: FxHashMap::default(),
             patterns: Vec::new(),
@@ -113,10 +117,26 @@ pub(crate) fn link(
     pack: &RulePack,
     rules: &mut [CompiledRule],
     tables: &BTreeMap<String, Arc<KnowledgeTable>>,
-    schemes: &[Arc<DrgScheme>],
+    payment: &crate::engine::builder::Payment,
 ) -> Result<()> {
+    let schemes = &payment.drg;
     for (rule, cr) in pack.rules.iter().zip(rules.iter_mut()) {
         let Kernel::Drg(d) = &mut cr.kernel else { continue };
+        if let DrgKind::DipCostRatio(k) = &d.kind {
+            let c = payment.dip.iter().find(|c| c.id() == k.catalogue).ok_or_else(|| {
+                let given: Vec<&str> = payment.dip.iter().map(|c| c.id()).collect();
+                Error::rule(
+                    &rule.id,
+                    "params.catalogue",
+                    format!(
+                        "DIP catalogue {:?} was not given to the engine (Engine::builder(pack).dip_catalogue(..)); given: {}",
+                        k.catalogue,
+                        if given.is_empty() { "none".to_string() } else { given.join(", ") }
+                    ),
+                )
+            })?;
+            d.dip = Some(Arc::clone(c));
+        }
         if let Some(id) = &d.scheme_id {
             let s = schemes.iter().find(|s| s.id() == id).ok_or_else(|| {
                 let given: Vec<&str> = schemes.iter().map(|s| s.id()).collect();
@@ -151,7 +171,7 @@ pub(crate) fn link(
                 })?;
                 Some((u.weights.clone(), t))
             }
-            DrgKind::LowStandard(_) => None,
+            DrgKind::LowStandard(_) | DrgKind::DipCostRatio(_) => None,
         };
         if let Some((name, t)) = weights {
             d.weights = read_weights(t)?;
@@ -171,6 +191,12 @@ pub(crate) struct Stay<'x, 'a> {
     pub lines: &'x [(&'a str, Option<f64>, Option<&'a str>)],
     /// Principal diagnosis code (flagged, else first).
     pub main_dx: Option<&'a str>,
+    /// Every diagnosis code, the principal first.
+    pub dx: &'x [&'a str],
+    /// Every procedure code, in input order.
+    pub procs: &'x [&'a str],
+    /// Age in years (`age`, else from `brdy` at `begntime`).
+    pub age: Option<i64>,
     /// Number of operation rows.
     pub operations: usize,
     /// Length of stay in days (`act_ipt_days`, else endtime − begntime in calendar days).
@@ -254,29 +280,34 @@ pub(crate) fn run(env: &Env, claims: &Claims, active: &[bool], sink: &mut Sink) 
         }
     }
 
-    // Principal diagnosis and operation counts.
-    let mut main_dx: Vec<Option<(&str, bool)>> = vec![None; n];
+    // Diagnoses (the first flagged principal moved to the front) and procedures per stay.
+    let mut dxs: Vec<SmallVec<[&str; 4]>> = vec![SmallVec::new(); n];
+    let mut has_main = vec![false; n];
     for b in &claims.diagnoses {
         let r = Resolver::new(b, ClaimsTable::Diagnoses, map);
         let (key, code, flag) = (r.req_str("mdtrt_id")?, r.req_str("diag_code")?, r.str("maindiag_flag")?);
         for i in 0..b.num_rows() {
             let Some(e) = key.get(i).and_then(|id| env.encs.find(id)) else { continue };
             let flagged = flag.as_ref().and_then(|f| f.get(i)).is_some_and(|f| f.trim() == "1");
-            if let (Some(slot), Some(c)) = (main_dx.get_mut(e as usize), code.get(i)) {
-                match slot {
-                    None => *slot = Some((c, flagged)),
-                    Some((_, false)) if flagged => *slot = Some((c, true)),
-                    _ => {}
+            if let (Some(list), Some(m), Some(c)) = (dxs.get_mut(e as usize), has_main.get_mut(e as usize), code.get(i))
+            {
+                if flagged && !*m {
+                    *m = true;
+                    list.insert(0, c);
+                } else {
+                    list.push(c);
                 }
             }
         }
     }
-    let mut ops = vec![0usize; n];
+    let mut pxs: Vec<SmallVec<[&str; 2]>> = vec![SmallVec::new(); n];
     for b in &claims.operations {
-        let key = Resolver::new(b, ClaimsTable::Operations, map).req_str("mdtrt_id")?;
+        let r = Resolver::new(b, ClaimsTable::Operations, map);
+        let (key, code) = (r.req_str("mdtrt_id")?, r.req_str("oprn_oprt_code")?);
         for i in 0..b.num_rows() {
-            if let Some(x) = key.get(i).and_then(|id| env.encs.find(id)).and_then(|e| ops.get_mut(e as usize)) {
-                *x += 1;
+            let list = key.get(i).and_then(|id| env.encs.find(id)).and_then(|e| pxs.get_mut(e as usize));
+            if let (Some(list), Some(c)) = (list, code.get(i)) {
+                list.push(c);
             }
         }
     }
@@ -313,12 +344,22 @@ pub(crate) fn run(env: &Env, claims: &Claims, active: &[bool], sink: &mut Sink) 
             .filter(|x| x.is_finite())
             .map(|x| x.floor() as i64)
             .or_else(|| Some(crate::time::day_of(er.end?) - crate::time::day_of(er.begn?)));
+        let dx = dxs.get(e).map_or(&[][..], |x| x.as_slice());
+        let procs = pxs.get(e).map_or(&[][..], |x| x.as_slice());
+        let age = er
+            .age
+            .filter(|a| a.is_finite())
+            .map(|a| a.floor() as i64)
+            .or_else(|| Some(crate::time::age_years(er.brdy?, er.begn?)));
         let stay = Stay {
             enc: e as u32,
             cost,
             lines: ls,
-            main_dx: main_dx.get(e).copied().flatten().map(|x| x.0),
-            operations: ops.get(e).copied().unwrap_or(0),
+            main_dx: dx.first().copied(),
+            dx,
+            procs,
+            age,
+            operations: procs.len(),
             los,
             dscg_way: dscg.and_then(|c| c.get(e - vb)),
         };
@@ -336,6 +377,7 @@ pub(crate) fn run(env: &Env, claims: &Claims, active: &[bool], sink: &mut Sink) 
                 DrgKind::CostRatio(k) => k.judge(&ctx, sink),
                 DrgKind::Unsupported(k) => k.judge(&ctx, sink),
                 DrgKind::LowStandard(k) => k.judge(&ctx, sink),
+                DrgKind::DipCostRatio(k) => k.judge(&ctx, sink),
             }
         }
     }

@@ -38,14 +38,42 @@ pub static DRG_COST_RATIO: TemplateSpec = TemplateSpec {
     needs: &[],
 };
 
+/// The scope exclusions shared by the cost-ratio templates (DRG and DIP).
+pub(crate) struct Scope {
+    los_below: Option<f64>,
+    los_above: Option<f64>,
+    dscg: Vec<String>,
+}
+
+impl Scope {
+    pub fn new(p: &Params) -> Result<Self> {
+        Ok(Scope {
+            los_below: p.num("exclude_los_below", None)?,
+            los_above: p.num("exclude_los_above", None)?,
+            dscg: p.list("exclude_dscg_way", None)?.unwrap_or_default(),
+        })
+    }
+
+    /// Whether the stay is out of scope; `Err` (an unjudged reason) when its length of stay is
+    /// unknown and the scope depends on it.
+    pub fn excluded(&self, los: Option<i64>, dscg: Option<&str>) -> std::result::Result<bool, &'static str> {
+        if dscg.is_some_and(|d| self.dscg.iter().any(|x| x == d)) {
+            return Ok(true);
+        }
+        if self.los_below.is_none() && self.los_above.is_none() {
+            return Ok(false);
+        }
+        let l = los.ok_or("length of stay unknown and the rule has length-of-stay exclusions")? as f64;
+        Ok(self.los_below.is_some_and(|b| l < b) || self.los_above.is_some_and(|a| l > a))
+    }
+}
+
 pub(crate) struct CostRatio {
     base_rate: Option<f64>,
     /// (max weight, ratio), increasing; `f64::INFINITY` for the open band.
     bands: Vec<(f64, f64)>,
     low: f64,
-    los_below: Option<f64>,
-    los_above: Option<f64>,
-    dscg: Vec<String>,
+    scope: Scope,
     /// Per weights row: its own base rate.
     row_rates: Vec<Option<f64>>,
 }
@@ -90,9 +118,7 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Compiled> {
         base_rate: p.num("base_rate", None)?,
         bands: parse_bands(p, id)?,
         low: p.num("low_ratio", None)?.unwrap_or(0.4),
-        los_below: p.num("exclude_los_below", None)?,
-        los_above: p.num("exclude_los_above", None)?,
-        dscg: p.list("exclude_dscg_way", None)?.unwrap_or_default(),
+        scope: Scope::new(p)?,
         row_rates,
     };
     Ok(DrgRule::new(DrgKind::CostRatio(k), p)?.compiled())
@@ -104,21 +130,11 @@ impl CostRatio {
         self.bands.iter().find(|(max, _)| w <= *max).or(self.bands.last()).map_or(f64::INFINITY, |b| b.1)
     }
 
-    /// Whether the stay is out of scope by length of stay or discharge way.
-    pub fn excluded(&self, los: Option<i64>, dscg: Option<&str>) -> bool {
-        let l = los.map(|x| x as f64);
-        self.los_below.is_some_and(|b| l.is_some_and(|l| l < b))
-            || self.los_above.is_some_and(|a| l.is_some_and(|l| l > a))
-            || dscg.is_some_and(|d| self.dscg.iter().any(|x| x == d))
-    }
-
     pub fn judge(&self, j: &Judge, sink: &mut Sink) {
-        if self.excluded(j.stay.los, j.stay.dscg_way) {
-            return;
-        }
-        if (self.los_below.is_some() || self.los_above.is_some()) && j.stay.los.is_none() {
-            sink.unjudged(j.ri, "length of stay unknown and the rule has length-of-stay exclusions");
-            return;
+        match self.scope.excluded(j.stay.los, j.stay.dscg_way) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(why) => return sink.unjudged(j.ri, why),
         }
         let (g, _) = match j.drg() {
             Ok(x) => x,

@@ -19,6 +19,7 @@
 //! | `drg_cost_ratio` | [`drg_cost_ratio`] | stay (DRG) | 高倍率/低倍率病例 |
 //! | `drg_unsupported_coding` | [`drg_unsupported_coding`] | stay (DRG) | 高编高套 (诊断/手术无收费支持, re-grouped) |
 //! | `drg_low_standard` | [`drg_low_standard`] | stay | 低标准入院 |
+//! | `dip_cost_ratio` | [`dip_cost_ratio`] | stay (DIP) | DIP 高倍率/低倍率病例 |
 //!
 //! The DRG templates share [`drg_case`]: they group the stay with a DRG scheme the engine was
 //! given (`Engine::builder(pack).drg_scheme(..)`, named by the rule's `params.scheme`).
@@ -30,6 +31,7 @@ pub(crate) mod age;
 pub(crate) mod attribute;
 pub(crate) mod data_quality;
 pub(crate) mod diagnosis;
+pub(crate) mod dip_cost_ratio;
 pub(crate) mod drg_case;
 pub(crate) mod drg_cost_ratio;
 pub(crate) mod drg_low_standard;
@@ -143,6 +145,7 @@ pub static SPECS: &[&TemplateSpec] = &[
     &drg_cost_ratio::DRG_COST_RATIO,
     &drg_unsupported_coding::DRG_UNSUPPORTED_CODING,
     &drg_low_standard::DRG_LOW_STANDARD,
+    &dip_cost_ratio::DIP_COST_RATIO,
 ];
 
 /// The template named `name`.
@@ -449,6 +452,7 @@ pub(crate) fn compile(
         "drg_cost_ratio" => drg_cost_ratio::compile(&p, rows),
         "drg_unsupported_coding" => drg_unsupported_coding::compile(&p, rows),
         "drg_low_standard" => drg_low_standard::compile(&p),
+        "dip_cost_ratio" => dip_cost_ratio::compile(&p),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
