@@ -60,7 +60,7 @@ fn every_drg_rule_has_full_recall_and_precision() {
     assert_eq!(got, want);
     // Every mark kind was injected.
     let kinds: BTreeSet<&str> = data.marks.iter().map(|m| m.1).collect();
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
 }
 
 #[test]
@@ -127,10 +127,20 @@ fn cost_ratio_and_low_standard_messages_and_amounts() {
                 assert!(f.message.starts_with("主要诊断I10.x00x002可门诊治疗，住院1天"), "{}", f.message);
                 assert_eq!(f.kp_id.as_deref(), Some("OP-I10"));
             }
+            "split_stay" => {
+                assert_eq!(f.rule_id, "DRG-READMIT");
+                let prev = format!("{}A", f.mdtrt_id);
+                assert!(f.message.contains(&format!("与前次住院{prev}（")), "{}", f.message);
+            }
+            "shifted" => {
+                assert_eq!(f.rule_id, "DRG-SHIFT");
+                assert!(f.message.starts_with("住院前后7天内同机构门诊2次"), "{}", f.message);
+                assert!(f.message.ends_with("占住院费用30%"), "{}", f.message);
+            }
             _ => assert_eq!(f.rule_id, "DRG-CODING"),
         }
     }
-    assert_eq!(seen.len(), 5);
+    assert_eq!(seen.len(), 7);
 }
 
 #[test]
@@ -199,7 +209,7 @@ fn unjudged_stays_are_counted_not_dropped() {
     // A stay whose principal diagnosis groups nowhere, and a stay with a null line amount.
     let mut data = generate(&DrgConfig { encounters: 50, seed: 3, violation_rate: 0.0 });
     use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-    let b = &data.claims.diagnoses[0];
+    let b = data.claims.diagnoses[0].clone();
     let codes: Vec<&str> =
         (0..b.num_rows())
             .map(|i| {
@@ -213,11 +223,20 @@ fn unjudged_stays_are_counted_not_dropped() {
     let mut cols: Vec<ArrayRef> = b.columns().to_vec();
     cols[1] = Arc::new(StringArray::from(codes));
     data.claims.diagnoses = vec![RecordBatch::try_new(b.schema(), cols).unwrap()];
+    // The null amount goes on a pneumonia stay (those stay 4–10 days) other than the first one.
+    let dxs = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+    let ids = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let target = (1..b.num_rows())
+        .find(|i| dxs.value(*i) == "J18.900" && ids.value(*i) != ids.value(0))
+        .map(|i| ids.value(i).to_string())
+        .unwrap();
     let f = &data.claims.fee_details[0];
     let idx = f.schema().index_of("det_item_fee_sumamt").unwrap();
     let amts = f.column(idx).as_any().downcast_ref::<Float64Array>().unwrap();
-    let last = f.num_rows() - 1;
-    let new: Float64Array = (0..f.num_rows()).map(|i| if i == last { None } else { Some(amts.value(i)) }).collect();
+    let fid =
+        f.column(f.schema().index_of("mdtrt_id").unwrap()).as_any().downcast_ref::<StringArray>().unwrap().clone();
+    let hit = (0..f.num_rows()).find(|i| fid.value(*i) == target).unwrap();
+    let new: Float64Array = (0..f.num_rows()).map(|i| if i == hit { None } else { Some(amts.value(i)) }).collect();
     let mut cols: Vec<ArrayRef> = f.columns().to_vec();
     cols[idx] = Arc::new(new);
     data.claims.fee_details = vec![RecordBatch::try_new(f.schema(), cols).unwrap()];

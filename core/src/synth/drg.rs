@@ -11,7 +11,13 @@
 //! * `upcoded_proc`: colon cancer coded with colectomy 45.7300x007 and no colectomy line → `DRG-CODING`;
 //! * `outlier_high` / `outlier_low`: cost 4.5 × / 0.2 × the benchmark → `DRG-COST` and `DIP-COST`
 //!   (the sample DIP scores × 10 yuan equal the DRG benchmarks of the same stays, before adjustments);
-//! * `low_standard`: hypertension, one day, only tests, checks and oral drugs → `DRG-LOWSTD`.
+//! * `low_standard`: hypertension, one day, only tests, checks and oral drugs → `DRG-LOWSTD`;
+//! * `split_stay`: an earlier stay of the same person at the same facility in the same ADRG, ending
+//!   2–10 days before this admission → `DRG-READMIT` (clean stays sometimes have an earlier stay in
+//!   another ADRG, or in a planned radiotherapy series, which are not findings);
+//! * `shifted`: two outpatient visits 1–5 days before admission with the stay's principal diagnosis,
+//!   costing 30% of the stay → `DRG-SHIFT` (clean stays sometimes have visits of another category,
+//!   or of the same category three weeks before, which are not findings).
 //!
 //! No IO; the same config gives the same claims everywhere.
 
@@ -29,7 +35,7 @@ pub const DRG_SAMPLE_PACK_JSON: &str = include_str!("../../packs/drg_sample.json
 pub const DIP_SAMPLE_CATALOGUE_JSON: &str = include_str!("../../packs/dip_sample_catalogue.json");
 
 /// Rule ids of the DRG sample pack that the generator injects.
-pub const DRG_RULES: &[&str] = &["DRG-COST", "DRG-CODING", "DRG-LOWSTD", "DIP-COST"];
+pub const DRG_RULES: &[&str] = &["DRG-COST", "DRG-CODING", "DRG-LOWSTD", "DIP-COST", "DRG-READMIT", "DRG-SHIFT"];
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -59,7 +65,8 @@ pub struct DrgSynth {
     pub truth: Vec<Truth>,
 }
 
-const MARKS: [&str; 5] = ["upcoded_dx", "upcoded_proc", "outlier_high", "outlier_low", "low_standard"];
+const MARKS: [&str; 7] =
+    ["upcoded_dx", "upcoded_proc", "outlier_high", "outlier_low", "low_standard", "split_stay", "shifted"];
 
 struct Rng(u64);
 
@@ -82,6 +89,7 @@ impl Rng {
 struct Cols {
     id: Vec<String>,
     psn: Vec<String>,
+    med_type: Vec<&'static str>,
     gend: Vec<String>,
     age: Vec<f64>,
     begn: Vec<i64>,
@@ -129,6 +137,119 @@ pub fn sample_weight(drg: &str) -> Option<f64> {
 
 const BASE_RATE: f64 = 10_000.0;
 
+/// A stay shape: diagnoses, procedures, evidence lines, whether a 1–3 day stay is ordinary, DRG.
+struct Shape {
+    dx: Vec<&'static str>,
+    px: Vec<&'static str>,
+    evidence: Vec<(&'static str, &'static str)>,
+    short_ok: bool,
+    drg: &'static str,
+}
+
+fn shape(k: usize, mark: Option<&str>) -> Shape {
+    let mut s = Shape { dx: Vec::new(), px: Vec::new(), evidence: Vec::new(), short_ok: false, drg: "" };
+    s.drg = match k {
+        0 | 1 => {
+            s.dx.extend(["J18.900", "J96.900x001"]);
+            if mark != Some("upcoded_dx") {
+                s.evidence.push(VENT);
+            }
+            "ES31"
+        }
+        2 => {
+            s.dx.extend(["J18.900", "E87.600"]);
+            s.evidence.push(K_TEST);
+            "ES33"
+        }
+        3 => {
+            s.dx.push("J18.900");
+            "ES35"
+        }
+        4 => {
+            s.dx.push("C18.001");
+            s.px.push("45.7300x007");
+            if mark != Some("upcoded_proc") {
+                s.evidence.push(COLECTOMY);
+            }
+            "GB29"
+        }
+        5 => {
+            s.dx.extend(["Z51.003", "C34.900x001"]);
+            s.px.push("92.2400x005");
+            s.evidence.push(RADIO);
+            s.short_ok = true;
+            "RC19"
+        }
+        6 => {
+            s.dx.push("K29.700");
+            "GW19"
+        }
+        _ => {
+            s.dx.push("I10.x00x002");
+            if mark != Some("low_standard") {
+                s.evidence.push(PUNCTURE);
+                s.short_ok = true;
+            }
+            "FV25"
+        }
+    };
+    s
+}
+
+type Line = ((&'static str, &'static str), f64);
+
+impl Cols {
+    /// Adds one encounter with its diagnoses, procedures and lines.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        id: &str,
+        psn: &str,
+        med_type: &'static str,
+        age: f64,
+        span: (i64, i64),
+        dx: &[&'static str],
+        px: &[&'static str],
+        lines: Vec<Line>,
+    ) {
+        self.id.push(id.to_string());
+        self.psn.push(psn.to_string());
+        self.med_type.push(med_type);
+        self.gend.push(if psn.bytes().last().unwrap_or(0) % 2 == 0 { "1".into() } else { "2".into() });
+        self.age.push(age);
+        self.begn.push(span.0);
+        self.end.push(span.1);
+        for (k, d) in dx.iter().enumerate() {
+            self.d_id.push(id.to_string());
+            self.d_code.push(d);
+            self.d_main.push(if k == 0 { "1" } else { "0" });
+        }
+        for p in px {
+            self.o_id.push(id.to_string());
+            self.o_code.push(p);
+        }
+        for (k, ((code, kind), amt)) in lines.into_iter().enumerate() {
+            self.f_sn.push(format!("{id}-{k:02}"));
+            self.f_id.push(id.to_string());
+            self.f_code.push(code);
+            self.f_type.push(kind);
+            self.f_amt.push((amt * 100.0).round() / 100.0);
+            self.f_time.push(span.0 + 3600 * (k as i64 + 1));
+        }
+    }
+}
+
+/// Ordinary lines of a stay costing `target`.
+fn stay_lines(target: f64, los: i64, evidence: &[(&'static str, &'static str)]) -> Vec<Line> {
+    let mut lines: Vec<Line> = vec![(BED, 80.0 * los as f64), (LAB, 0.02 * target), (IV_DRUG, 0.1 * target)];
+    for e in evidence {
+        lines.push((*e, 0.05 * target));
+    }
+    let used: f64 = lines.iter().map(|l| l.1).sum();
+    lines.push((TREAT, (target - used).max(1.0)));
+    lines
+}
+
 /// Generates the stays.
 pub fn generate(cfg: &DrgConfig) -> DrgSynth {
     let mut r = Rng(cfg.seed ^ 0x5DEE_CE66_D1CE_4E5B);
@@ -139,74 +260,27 @@ pub fn generate(cfg: &DrgConfig) -> DrgSynth {
     let mut next_mark = 0usize;
     for i in 0..cfg.encounters {
         let id = format!("D{i:07}");
+        let psn = format!("P{i:07}");
         let inject = r.unit() < cfg.violation_rate;
         let mark = inject.then(|| {
             let m = MARKS[next_mark % MARKS.len()];
             next_mark += 1;
             m
         });
-        // Shape: (principal, secondary, procedure, coded DRG, evidence lines).
-        let shape = match mark {
+        let k = match mark {
             Some("upcoded_dx") => 0,
             Some("upcoded_proc") => 4,
             Some("low_standard") => 7,
+            // Not radiotherapy: a planned series is out of the readmission rule's scope.
+            Some("split_stay") => [0, 2, 3, 4, 6][r.below(5) as usize],
             _ => r.below(7) as usize,
         };
-        let mut dx: Vec<&'static str> = Vec::new();
-        let mut px: Vec<&'static str> = Vec::new();
-        let mut evidence: Vec<(&str, &str)> = Vec::new();
-        let mut short_ok = false;
-        let drg = match shape {
-            0 | 1 => {
-                dx.push("J18.900");
-                dx.push("J96.900x001");
-                if mark != Some("upcoded_dx") {
-                    evidence.push(VENT);
-                }
-                "ES31"
-            }
-            2 => {
-                dx.extend(["J18.900", "E87.600"]);
-                evidence.push(K_TEST);
-                "ES33"
-            }
-            3 => {
-                dx.push("J18.900");
-                "ES35"
-            }
-            4 => {
-                dx.push("C18.001");
-                px.push("45.7300x007");
-                if mark != Some("upcoded_proc") {
-                    evidence.push(COLECTOMY);
-                }
-                "GB29"
-            }
-            5 => {
-                dx.extend(["Z51.003", "C34.900x001"]);
-                px.push("92.2400x005");
-                evidence.push(RADIO);
-                short_ok = true;
-                "RC19"
-            }
-            6 => {
-                dx.push("K29.700");
-                "GW19"
-            }
-            _ => {
-                dx.push("I10.x00x002");
-                if mark != Some("low_standard") {
-                    evidence.push(PUNCTURE);
-                    short_ok = true;
-                }
-                "FV25"
-            }
-        };
-        let bench = sample_weight(drg).unwrap_or(1.0) * BASE_RATE;
+        let sh = shape(k, mark);
+        let bench = sample_weight(sh.drg).unwrap_or(1.0) * BASE_RATE;
         let los: i64 = match mark {
             Some("low_standard") => 1,
             Some(_) => 4 + r.below(7) as i64,
-            _ if short_ok && r.below(2) == 0 => 1 + r.below(3) as i64,
+            _ if sh.short_ok && r.below(2) == 0 => 1 + r.below(3) as i64,
             _ => 4 + r.below(7) as i64,
         };
         let target = match mark {
@@ -218,53 +292,81 @@ pub fn generate(cfg: &DrgConfig) -> DrgSynth {
             Some("low_standard") => 0.0,
             _ => (0.7 + 0.7 * r.unit()) * bench,
         };
-        // A short clean stay (1 day) is out of the cost-ratio scope; keep it ordinary anyway.
-        let begn = start + r.below(28) as i64 * DAY + 9 * 3600;
+        // Admissions from day 20 on leave room for a stay or visits before them.
+        let begn = start + (20 + r.below(8) as i64) * DAY + 9 * 3600;
         let end = begn + los * DAY + 2 * 3600;
-        c.id.push(id.clone());
-        c.psn.push(format!("P{:06}", r.below(900_000)));
-        c.gend.push(if r.below(2) == 0 { "1".into() } else { "2".into() });
-        c.age.push((30 + r.below(50)) as f64);
-        c.begn.push(begn);
-        c.end.push(end);
-        for (k, d) in dx.iter().enumerate() {
-            c.d_id.push(id.clone());
-            c.d_code.push(d);
-            c.d_main.push(if k == 0 { "1" } else { "0" });
-        }
-        for p in &px {
-            c.o_id.push(id.clone());
-            c.o_code.push(p);
-        }
-        let mut lines: Vec<((&'static str, &'static str), f64)> = Vec::new();
-        if mark == Some("low_standard") {
-            lines.push((BED, 80.0));
-            lines.push((LAB, 300.0 + r.below(200) as f64));
-            lines.push((CHECK, 200.0 + r.below(300) as f64));
-            lines.push((ORAL_DRUG, 60.0 + r.below(100) as f64));
+        let age = (30 + r.below(50)) as f64;
+        let lines = if mark == Some("low_standard") {
+            vec![
+                (BED, 80.0),
+                (LAB, 300.0 + r.below(200) as f64),
+                (CHECK, 200.0 + r.below(300) as f64),
+                (ORAL_DRUG, 60.0 + r.below(100) as f64),
+            ]
         } else {
-            lines.push((BED, 80.0 * los as f64));
-            lines.push((LAB, 0.02 * target));
-            lines.push((IV_DRUG, 0.1 * target));
-            for e in &evidence {
-                lines.push((*e, 0.05 * target));
-            }
-            let used: f64 = lines.iter().map(|l| l.1).sum();
-            lines.push((TREAT, (target - used).max(1.0)));
+            stay_lines(target, los, &sh.evidence)
+        };
+        // An earlier stay of the same person at the same facility, ending 2–10 days before this
+        // admission: in the same ADRG (split_stay), or, for some clean stays, in another ADRG or a
+        // planned radiotherapy series (neither is a finding).
+        let prior = match mark {
+            Some("split_stay") => Some(k),
+            None if r.below(20) == 0 => Some(if k <= 3 || k == 7 { 6 } else { 3 }),
+            None if k == 5 && r.below(5) == 0 => Some(5),
+            _ => None,
+        };
+        if let Some(pk) = prior {
+            let ps = shape(pk, None);
+            let plos = 4 + r.below(4) as i64;
+            let pend = begn - (2 + r.below(9) as i64) * DAY;
+            let pbegn = pend - plos * DAY;
+            let pt = (0.8 + 0.4 * r.unit()) * sample_weight(ps.drg).unwrap_or(1.0) * BASE_RATE;
+            c.push(
+                &format!("{id}A"),
+                &psn,
+                "21",
+                age,
+                (pbegn, pend),
+                &ps.dx,
+                &ps.px,
+                stay_lines(pt, plos, &ps.evidence),
+            );
         }
-        for (k, ((code, kind), amt)) in lines.into_iter().enumerate() {
-            c.f_sn.push(format!("{id}-{k:02}"));
-            c.f_id.push(id.clone());
-            c.f_code.push(code);
-            c.f_type.push(kind);
-            c.f_amt.push((amt * 100.0).round() / 100.0);
-            c.f_time.push(begn + 3600 * (k as i64 + 1));
+        let stay_cost: f64 = lines.iter().map(|l| l.1).sum();
+        c.push(&id, &psn, "21", age, (begn, end), &sh.dx, &sh.px, lines);
+        // Outpatient visits: the shifted costs (same category, within 7 days, 30% of the stay), or
+        // noise for some clean stays (another category within the window, or the same category
+        // three weeks before).
+        let visits: Vec<(&'static str, i64, f64)> = match mark {
+            Some("shifted") => vec![
+                (sh.dx[0], 1 + r.below(5) as i64, 0.15 * stay_cost),
+                (sh.dx[0], 1 + r.below(5) as i64, 0.15 * stay_cost),
+            ],
+            None if r.below(10) == 0 => vec![("M54.500", 1 + r.below(5) as i64, 0.3 * stay_cost)],
+            // Not next to an earlier stay, whose own window it could fall into.
+            None if prior.is_none() && r.below(10) == 0 => vec![(sh.dx[0], 21, 0.3 * stay_cost)],
+            _ => Vec::new(),
+        };
+        for (v, (dx, before, amt)) in visits.into_iter().enumerate() {
+            let t = begn - before * DAY;
+            c.push(
+                &format!("{id}O{v}"),
+                &psn,
+                "11",
+                age,
+                (t, t + 3600),
+                &[dx],
+                &[],
+                vec![(LAB, 0.6 * amt), (ORAL_DRUG, 0.4 * amt)],
+            );
         }
         if let Some(m) = mark {
             marks.push((id.clone(), m));
             let rules: &[&str] = match m {
                 "upcoded_dx" | "upcoded_proc" => &["DRG-CODING"],
                 "outlier_high" | "outlier_low" => &["DRG-COST", "DIP-COST"],
+                "split_stay" => &["DRG-READMIT"],
+                "shifted" => &["DRG-SHIFT"],
                 _ => &["DRG-LOWSTD"],
             };
             for rule in rules {
@@ -288,7 +390,6 @@ fn build(c: &Cols) -> Claims {
     let s = |v: &[String]| Arc::new(StringArray::from_iter_values(v)) as ArrayRef;
     let st = |v: &[&str]| Arc::new(StringArray::from_iter_values(v)) as ArrayRef;
     let t = |v: &[i64]| Arc::new(TimestampSecondArray::from(v.to_vec())) as ArrayRef;
-    let med_type: Vec<&str> = vec!["21"; c.id.len()];
     let fix: Vec<&str> = vec!["H11010100001"; c.id.len()];
     Claims {
         mdtrt: vec![batch(vec![
@@ -296,7 +397,7 @@ fn build(c: &Cols) -> Claims {
             ("psn_no", s(&c.psn)),
             ("gend", s(&c.gend)),
             ("age", Arc::new(Float64Array::from(c.age.clone())) as ArrayRef),
-            ("med_type", st(&med_type)),
+            ("med_type", st(&c.med_type)),
             ("fixmedins_code", st(&fix)),
             ("begntime", t(&c.begn)),
             ("endtime", t(&c.end)),

@@ -29,6 +29,8 @@ pub(crate) enum DrgKind {
     Unsupported(super::drg_unsupported_coding::Unsupported),
     LowStandard(super::drg_low_standard::LowStandard),
     DipCostRatio(super::dip_cost_ratio::DipCostRatio),
+    Readmission(super::drg_readmission::Readmission),
+    CostShifting(super::drg_cost_shifting::CostShifting),
 }
 
 /// A compiled DRG case rule.
@@ -171,7 +173,9 @@ pub(crate) fn link(
                 })?;
                 Some((u.weights.clone(), t))
             }
-            DrgKind::LowStandard(_) | DrgKind::DipCostRatio(_) => None,
+            DrgKind::LowStandard(_) | DrgKind::DipCostRatio(_) | DrgKind::Readmission(_) | DrgKind::CostShifting(_) => {
+                None
+            }
         };
         if let Some((name, t)) = weights {
             d.weights = read_weights(t)?;
@@ -332,11 +336,16 @@ pub(crate) fn run(env: &Env, claims: &Claims, active: &[bool], sink: &mut Sink) 
         grouped.push(Grouped { scheme: s, set, outcomes });
     }
 
+    let lines_of = |e: usize| {
+        let (s0, s1) = (start.get(e).copied().unwrap_or(0) as usize, start.get(e + 1).copied().unwrap_or(0) as usize);
+        lines.get(s0..s1).unwrap_or(&[])
+    };
+    let costs: Vec<Option<f64>> = (0..n).map(|e| lines_of(e).iter().try_fold(0.0, |a, l| l.1.map(|x| a + x))).collect();
+    let history = super::drg_history::History::build(env.encs, n, &costs);
     for e in 0..n {
         let er = env.encs.get(e as u32).unwrap_or_default();
-        let (s0, s1) = (start.get(e).copied().unwrap_or(0) as usize, start.get(e + 1).copied().unwrap_or(0) as usize);
-        let ls = lines.get(s0..s1).unwrap_or(&[]);
-        let cost = ls.iter().try_fold(0.0, |a, l| l.1.map(|x| a + x));
+        let ls = lines_of(e);
+        let cost = costs.get(e).copied().flatten();
         let vi = los_col.partition_point(|c| c.2 <= e).saturating_sub(1);
         let (los_num, dscg, vb) = los_col.get(vi).map_or((None, None, 0), |c| (c.0, c.1, c.2));
         let los = los_num
@@ -372,12 +381,14 @@ pub(crate) fn run(env: &Env, claims: &Claims, active: &[bool], sink: &mut Sink) 
                 continue;
             }
             let g = d.scheme.as_deref().and_then(|s| grouped.iter().find(|g| std::ptr::eq(g.scheme, s)));
-            let ctx = Judge { ri: *ri, d, stay: &stay, grouped: g };
+            let ctx = Judge { ri: *ri, d, stay: &stay, grouped: g, history: &history, dxs: &dxs };
             match &d.kind {
                 DrgKind::CostRatio(k) => k.judge(&ctx, sink),
                 DrgKind::Unsupported(k) => k.judge(&ctx, sink),
                 DrgKind::LowStandard(k) => k.judge(&ctx, sink),
                 DrgKind::DipCostRatio(k) => k.judge(&ctx, sink),
+                DrgKind::Readmission(k) => k.judge(&ctx, sink),
+                DrgKind::CostShifting(k) => k.judge(&ctx, sink),
             }
         }
     }
@@ -390,6 +401,10 @@ pub(crate) struct Judge<'x, 'e, 'a> {
     pub d: &'x DrgRule,
     pub stay: &'x Stay<'x, 'a>,
     pub grouped: Option<&'x Grouped<'e, 'a>>,
+    /// Every encounter of the call, by person and facility.
+    pub history: &'x super::drg_history::History<'a>,
+    /// Every encounter's diagnoses, the principal first.
+    pub dxs: &'x [SmallVec<[&'a str; 4]>],
 }
 
 impl<'e> Judge<'_, 'e, '_> {
@@ -400,13 +415,23 @@ impl<'e> Judge<'_, 'e, '_> {
 
     /// The stay's DRG under the rule's scheme, or why there is none (as an unjudged reason).
     pub fn drg(&self) -> std::result::Result<(crate::drg::Grouping<'e>, usize), &'static str> {
+        self.drg_of(self.stay.enc).map(|g| (g, self.stay.enc as usize))
+    }
+
+    /// Encounter `e`'s DRG under the rule's scheme.
+    pub fn drg_of(&self, e: u32) -> std::result::Result<crate::drg::Grouping<'e>, &'static str> {
         let g = self.grouped.ok_or("the rule names no DRG scheme")?;
-        let o = g.outcomes.get(self.stay.enc as usize).copied().ok_or("no grouping")?;
+        let o = g.outcomes.get(e as usize).copied().ok_or("no grouping")?;
         let gr = g.scheme.grouping(o);
         if gr.status != crate::drg::Status::Grouped {
             return Err("the case cannot be grouped (invalid input or no MDC)");
         }
-        Ok((gr, self.stay.enc as usize))
+        Ok(gr)
+    }
+
+    /// Encounter `e`'s diagnoses, the principal first.
+    pub fn dx_of(&self, e: u32) -> &[&'_ str] {
+        self.dxs.get(e as usize).map_or(&[][..], |x| x.as_slice())
     }
 }
 

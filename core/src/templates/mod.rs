@@ -20,6 +20,8 @@
 //! | `drg_unsupported_coding` | [`drg_unsupported_coding`] | stay (DRG) | 高编高套 (诊断/手术无收费支持, re-grouped) |
 //! | `drg_low_standard` | [`drg_low_standard`] | stay | 低标准入院 |
 //! | `dip_cost_ratio` | [`dip_cost_ratio`] | stay (DIP) | DIP 高倍率/低倍率病例 |
+//! | `drg_readmission` | [`drg_readmission`] | stays of a person (DRG) | 分解住院 (同病组短期再入院) |
+//! | `drg_cost_shifting` | [`drg_cost_shifting`] | stays and visits of a person | 转嫁费用 (住院前后门诊) |
 //!
 //! The DRG templates share [`drg_case`]: they group the stay with a DRG scheme the engine was
 //! given (`Engine::builder(pack).drg_scheme(..)`, named by the rule's `params.scheme`).
@@ -34,7 +36,10 @@ pub(crate) mod diagnosis;
 pub(crate) mod dip_cost_ratio;
 pub(crate) mod drg_case;
 pub(crate) mod drg_cost_ratio;
+pub(crate) mod drg_cost_shifting;
+pub(crate) mod drg_history;
 pub(crate) mod drg_low_standard;
+pub(crate) mod drg_readmission;
 pub(crate) mod drg_unsupported_coding;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
@@ -146,6 +151,8 @@ pub static SPECS: &[&TemplateSpec] = &[
     &drg_unsupported_coding::DRG_UNSUPPORTED_CODING,
     &drg_low_standard::DRG_LOW_STANDARD,
     &dip_cost_ratio::DIP_COST_RATIO,
+    &drg_readmission::DRG_READMISSION,
+    &drg_cost_shifting::DRG_COST_SHIFTING,
 ];
 
 /// The template named `name`.
@@ -453,6 +460,8 @@ pub(crate) fn compile(
         "drg_unsupported_coding" => drg_unsupported_coding::compile(&p, rows),
         "drg_low_standard" => drg_low_standard::compile(&p),
         "dip_cost_ratio" => dip_cost_ratio::compile(&p),
+        "drg_readmission" => drg_readmission::compile(&p),
+        "drg_cost_shifting" => drg_cost_shifting::compile(&p),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
