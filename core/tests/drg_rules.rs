@@ -205,6 +205,44 @@ fn a_pack_naming_a_scheme_not_given_fails_to_build() {
 }
 
 #[test]
+fn cross_encounter_rules_follow_their_parameters() {
+    let data = generate(&DrgConfig { encounters: 1500, seed: 17, violation_rate: 0.3 });
+    let count = |edit: &dyn Fn(&mut serde_json::Value), rule: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(DRG_SAMPLE_PACK_JSON).unwrap();
+        edit(&mut v);
+        let e = builder(RulePack::from_json(&v.to_string()).unwrap()).build().unwrap();
+        let out =
+            e.check(&data.claims, &CheckOptions { rule_ids: Some(vec![rule.into()]), ..Default::default() }).unwrap();
+        out.findings.len()
+    };
+    let marks = |m: &str| data.marks.iter().filter(|x| x.1 == m).count();
+    assert_eq!(count(&|_| {}, "DRG-READMIT"), marks("split_stay"));
+    // Earlier stays end 2–10 days before the readmission: a 1-day window finds none.
+    assert_eq!(count(&|v| v["rules"][4]["params"]["window_days"] = 1.into(), "DRG-READMIT"), 0);
+    // Without the radiotherapy exclusion, planned series of clean stays become findings.
+    assert!(
+        count(&|v| v["rules"][4]["params"]["exclude_adrgs"] = serde_json::json!([]), "DRG-READMIT")
+            > marks("split_stay")
+    );
+    // By MDC: the clean stays' earlier stays are in other MDCs, so the same stays are found.
+    assert_eq!(count(&|v| v["rules"][4]["params"]["same"] = "mdc".into(), "DRG-READMIT"), marks("split_stay"));
+    assert_eq!(count(&|_| {}, "DRG-SHIFT"), marks("shifted"));
+    // The shifted visits cost 30% of the stay: a 40% floor finds none; a 30-day window adds the
+    // clean stays' same-category visits three weeks before admission.
+    assert_eq!(count(&|v| v["rules"][5]["params"]["min_share"] = 0.4.into(), "DRG-SHIFT"), 0);
+    assert!(count(&|v| v["rules"][5]["params"]["window_days"] = 30.into(), "DRG-SHIFT") > marks("shifted"));
+    // Parameter errors name the rule and field.
+    let mut v: serde_json::Value = serde_json::from_str(DRG_SAMPLE_PACK_JSON).unwrap();
+    v["rules"][4]["params"]["window_days"] = 0.into();
+    let e = RulePack::from_json(&v.to_string()).err().unwrap();
+    assert_eq!(e.to_string(), "rule pack: rule \"DRG-READMIT\": params.window_days: must be positive");
+    v["rules"][4]["params"]["window_days"] = 3.into();
+    v["rules"][4]["params"]["same"] = "drg".into();
+    let e = RulePack::from_json(&v.to_string()).err().unwrap();
+    assert!(e.to_string().contains("params.same: expected one of adrg, mdc"), "{e}");
+}
+
+#[test]
 fn unjudged_stays_are_counted_not_dropped() {
     // A stay whose principal diagnosis groups nowhere, and a stay with a null line amount.
     let mut data = generate(&DrgConfig { encounters: 50, seed: 3, violation_rate: 0.0 });

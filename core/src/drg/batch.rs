@@ -421,6 +421,28 @@ impl DrgScheme {
     /// `trace`, each result also carries its [`Trace`].
     ///
     /// Grouping a case here gives exactly what [`DrgScheme::group`] gives for the same case.
+    ///
+    /// ```
+    /// # use medaudit_core::drg::{DrgScheme, GroupOptions};
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/chs-drg-1.1");
+    /// # if !std::path::Path::new(dir).exists() { return Ok(()); }
+    /// # let json = std::fs::read_to_string(format!("{dir}/scheme.json")).unwrap();
+    /// # let mut files = std::collections::BTreeMap::new();
+    /// # for f in DrgScheme::declared_files(&json)? {
+    /// #     files.insert(f.clone(), std::fs::read_to_string(format!("{dir}/{f}")).unwrap());
+    /// # }
+    /// # let scheme = &DrgScheme::load(&json, &files)?;
+    /// let claims = medaudit_core::claims::claims_from_json(&serde_json::json!({
+    ///     "mdtrt": [{"mdtrt_id": "M1", "gend": "1", "age": 65, "act_ipt_days": 9}],
+    ///     "diagnoses": [{"mdtrt_id": "M1", "diag_code": "Z98.800x210"},
+    ///                   {"mdtrt_id": "M1", "diag_code": "C61.x00", "maindiag_flag": "1"}],
+    ///     "operations": [{"mdtrt_id": "M1", "oprn_oprt_code": "60.5x02"}]}), "$")?;
+    /// let out = scheme.group_claims(&claims, &GroupOptions::default(), true)?;
+    /// assert_eq!(out.results[0].grouping.drg, "MA19");
+    /// let batch = out.to_record_batch()?; // mdtrt_id, status, …, drg, trace, cc_mcc, …
+    /// assert_eq!(batch.num_rows(), 1);
+    /// # Ok::<(), medaudit_core::Error>(())
+    /// ```
     pub fn group_claims<'s, 'a>(
         &'s self,
         claims: &'a Claims,

@@ -382,12 +382,21 @@ impl DrgScheme {
     ///
     /// ```
     /// # use medaudit_core::drg::{Case, DrgScheme, GroupOptions, Status};
-    /// # fn demo(scheme: &DrgScheme) {
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/chs-drg-1.1");
+    /// # if !std::path::Path::new(dir).exists() { return Ok(()); }
+    /// # let json = std::fs::read_to_string(format!("{dir}/scheme.json")).unwrap();
+    /// # let mut files = std::collections::BTreeMap::new();
+    /// # for f in DrgScheme::declared_files(&json)? {
+    /// #     files.insert(f.clone(), std::fs::read_to_string(format!("{dir}/{f}")).unwrap());
+    /// # }
+    /// # let scheme = &DrgScheme::load(&json, &files)?;
     /// let case = Case { sex: Some(1), age_years: Some(65), diagnoses: vec!["C61.x00", "Z98.800x210"],
     ///                   procedures: vec!["60.5x02"], ..Default::default() };
     /// let g = scheme.group(&case, &GroupOptions::default());
     /// assert_eq!((g.status, g.drg), (Status::Grouped, "MA19"));
-    /// # }
+    /// let (_, trace) = scheme.group_traced(&case, &GroupOptions::default());
+    /// assert!(trace.summary().contains("MDCM:yes→MA1"));
+    /// # Ok::<(), medaudit_core::Error>(())
     /// ```
     pub fn group<'s>(&'s self, case: &Case, opts: &GroupOptions) -> Grouping<'s> {
         self.group_case(case, opts, &mut ())
