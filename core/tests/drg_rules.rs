@@ -293,3 +293,89 @@ fn unjudged_stays_are_counted_not_dropped() {
     );
     assert_eq!(u.get(&("DRG-COST".into(), "a fee line amount is null".into())), Some(&1), "{u:?}");
 }
+
+#[test]
+fn cost_ratio_with_real_harbin_2024_weights_and_rates() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, TimestampSecondType};
+    // Harbin's published 2024 DRG weights and its 职工 base rate per row, as a knowledge table given
+    // to the engine (the pack declares the table without rows).
+    let csv =
+        std::fs::read_to_string(format!("{DATA}/damagecontrolstudio-chs-drg-harbin/harbin_drg_weights_2022_2024.csv"))
+            .unwrap();
+    let mut weights = BTreeMap::new();
+    let rows: Vec<serde_json::Value> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("2024,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let (w, rate): (f64, f64) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+            weights.insert(f[1].to_string(), (w, rate));
+            serde_json::json!({"code": f[1], "weight": w, "base_rate": rate, "kp_id": format!("HRB2024-{}", f[1])})
+        })
+        .collect();
+    assert_eq!(rows.len(), 703);
+    let table =
+        medaudit_core::KnowledgeTable::from_json_rows("harbin_weights", &serde_json::Value::Array(rows)).unwrap();
+    let pack = RulePack::from_json(
+        r#"{"format": "medaudit-pack/1", "id": "hrb", "name": "哈尔滨DRG", "version": "2024",
+            "knowledge": {"harbin_weights": {"match": "exact"}},
+            "rules": [{"id": "HRB-COST", "name": "高低倍率", "template": "drg_cost_ratio", "knowledge": "harbin_weights",
+                       "params": {"scheme": "chs-drg-1.1", "exclude_los_below": 2}, "severity": "可疑",
+                       "scenes": ["住院"]}]}"#,
+    )
+    .unwrap();
+    let engine = Engine::builder(pack).knowledge(table).drg_scheme(chs()).build().unwrap();
+    let data = generate(&DrgConfig { encounters: 1500, seed: 31, violation_rate: 0.3 });
+    let out = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+
+    // The oracle: group each stay, sum its lines, apply the published formula.
+    let scheme = chs();
+    let groups = scheme.group_claims(&data.claims, &medaudit_core::drg::GroupOptions::default(), false).unwrap();
+    let f = &data.claims.fee_details[0];
+    let fid = f.column_by_name("mdtrt_id").unwrap().as_string::<i32>();
+    let amt = f.column_by_name("det_item_fee_sumamt").unwrap().as_primitive::<Float64Type>();
+    let mut cost: BTreeMap<&str, f64> = BTreeMap::new();
+    for i in 0..f.num_rows() {
+        *cost.entry(fid.value(i)).or_default() += amt.value(i);
+    }
+    let m = &data.claims.mdtrt[0];
+    let med = m.column_by_name("med_type").unwrap().as_string::<i32>();
+    let (b, e) = (
+        m.column_by_name("begntime").unwrap().as_primitive::<TimestampSecondType>(),
+        m.column_by_name("endtime").unwrap().as_primitive::<TimestampSecondType>(),
+    );
+    let (mut want, mut no_weight) = (BTreeSet::new(), 0u64);
+    for (i, r) in groups.results.iter().enumerate() {
+        let los = e.value(i).div_euclid(86_400) - b.value(i).div_euclid(86_400);
+        if med.value(i) != "21" || los < 2 {
+            continue;
+        }
+        let Some((w, rate)) = weights.get(r.grouping.drg) else {
+            no_weight += 1;
+            continue;
+        };
+        let ratio = cost[r.mdtrt_id] / (w * rate);
+        let high = if *w <= 1.0 {
+            3.0
+        } else if *w <= 2.0 {
+            2.5
+        } else {
+            2.0
+        };
+        if ratio > high || ratio < 0.4 {
+            want.insert(r.mdtrt_id.to_string());
+        }
+    }
+    let got: BTreeSet<String> = out.findings.iter().map(|f| f.mdtrt_id.clone()).collect();
+    assert!(want.len() > 50, "{}", want.len());
+    assert_eq!(got, want);
+    // GB29 and RC19 have no 2024 Harbin weight: counted, not dropped.
+    assert!(no_weight > 0);
+    assert_eq!(
+        out.unjudged.iter().find(|u| u.reason == "the case's DRG has no weight").map(|u| u.count),
+        Some(no_weight)
+    );
+    assert!(out.findings.iter().all(|f| f.kp_id.as_deref().is_some_and(|k| k.starts_with("HRB2024-"))));
+}
