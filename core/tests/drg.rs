@@ -219,6 +219,23 @@ fn beijing_2022_groups_from_its_data_with_los_and_age_splits() {
         let g = s.group(&rc(los), &o);
         assert_eq!((g.status, g.adrg, g.drg), (Status::Grouped, "RC1", want), "los {los:?}");
     }
+    // RC2 (brachytherapy) and RE1 (chemotherapy): their own bands, first codes of their lists.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/chs-drg-beijing-2022/scheme.json")).unwrap())
+            .unwrap();
+    let first = |list: &str| json["code_lists"][list]["codes"][0].as_str().unwrap().to_string();
+    let (rc2, re1_dx, re1_px) = (first("RC2.proc"), first("RE1.dx"), first("RE1.proc"));
+    for (los, want) in
+        [(14, "RC22"), (7, "RC24"), (13, "RC24"), (3, "RC26"), (6, "RC26"), (1, "RC28"), (2, "RC28"), (0, "RC2")]
+    {
+        let c = Case { los_days: Some(los), ..case(1, 60, &["Z51.003", "C34.900x001"], &[&rc2]) };
+        assert_eq!(s.group(&c, &o).drg, want, "RC2 los {los}");
+    }
+    for (los, want) in [(30, "RE12"), (14, "RE12"), (13, "RE14"), (7, "RE14"), (6, "RE16"), (1, "RE16"), (0, "RE1")] {
+        let c = Case { los_days: Some(los), ..case(2, 50, &[&re1_dx], &[&re1_px]) };
+        let g = s.group(&c, &o);
+        assert_eq!((g.adrg, g.drg), ("RE1", want), "RE1 los {los}: {g:?}");
+    }
     // CHS-DRG 1.1 groups the same case without regard to the stay.
     assert_eq!(chs().group(&rc(Some(20)), &o).drg, "RC19");
     assert_eq!(chs().group(&rc(Some(0)), &o).drg, "RC19");
