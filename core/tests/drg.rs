@@ -536,6 +536,20 @@ fn arrow_results_and_traces() {
         assert_eq!(text.is_null(i), r.grouping.status != Status::Invalid);
         assert!(!trace.is_null(i));
     }
+    // Splitting the tables into batches (an empty one too) changes nothing.
+    let split = |b: &RecordBatch| {
+        let n = b.num_rows();
+        vec![b.slice(0, n / 3), b.slice(n / 3, 0), b.slice(n / 3, n - n / 3)]
+    };
+    let parts = Claims {
+        mdtrt: split(&c.mdtrt[0]),
+        diagnoses: split(&c.diagnoses[0]),
+        operations: split(&c.operations[0]),
+        ..Default::default()
+    };
+    let again = chs().group_claims(&parts, &GroupOptions::default(), true).unwrap();
+    assert_eq!(again.results, out.results);
+    assert_eq!(again.traces, out.traces);
     // Traced and untraced grouping agree.
     let plain = chs().group_claims(&c, &GroupOptions::default(), false).unwrap();
     assert!(plain.traces.is_none());

@@ -337,14 +337,14 @@ pub fn generate(cfg: &DrgConfig) -> DrgSynth {
         // Outpatient visits: the shifted costs (same category, within 7 days, 30% of the stay), or
         // noise for some clean stays (another category within the window, or the same category
         // three weeks before).
+        let main = sh.dx.first().copied().unwrap_or("R69.x00");
         let visits: Vec<(&'static str, i64, f64)> = match mark {
-            Some("shifted") => vec![
-                (sh.dx[0], 1 + r.below(5) as i64, 0.15 * stay_cost),
-                (sh.dx[0], 1 + r.below(5) as i64, 0.15 * stay_cost),
-            ],
+            Some("shifted") => {
+                vec![(main, 1 + r.below(5) as i64, 0.15 * stay_cost), (main, 1 + r.below(5) as i64, 0.15 * stay_cost)]
+            }
             None if r.below(10) == 0 => vec![("M54.500", 1 + r.below(5) as i64, 0.3 * stay_cost)],
             // Not next to an earlier stay, whose own window it could fall into.
-            None if prior.is_none() && r.below(10) == 0 => vec![(sh.dx[0], 21, 0.3 * stay_cost)],
+            None if prior.is_none() && r.below(10) == 0 => vec![(main, 21, 0.3 * stay_cost)],
             _ => Vec::new(),
         };
         for (v, (dx, before, amt)) in visits.into_iter().enumerate() {
