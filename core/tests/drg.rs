@@ -550,6 +550,31 @@ fn arrow_results_and_traces() {
     let again = chs().group_claims(&parts, &GroupOptions::default(), true).unwrap();
     assert_eq!(again.results, out.results);
     assert_eq!(again.traces, out.traces);
+    // Dictionary-encoded and LargeUtf8 code columns give the same results.
+    let with_col = |b: &RecordBatch, col: &str, array: ArrayRef| {
+        let i = b.schema().index_of(col).unwrap();
+        let mut cols = b.columns().to_vec();
+        let mut fields: Vec<arrow_schema::Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[i] = arrow_schema::Field::new(col, array.data_type().clone(), true);
+        cols[i] = array;
+        RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), cols).unwrap()
+    };
+    let strings = |b: &RecordBatch, col: &str| b.column_by_name(col).unwrap().as_string::<i32>().clone();
+    let dict = |b: &RecordBatch, col: &str| {
+        let d: arrow_array::DictionaryArray<arrow_array::types::Int32Type> = strings(b, col).iter().collect();
+        with_col(b, col, Arc::new(d))
+    };
+    let large = |b: &RecordBatch, col: &str| {
+        let v: arrow_array::LargeStringArray = strings(b, col).iter().collect();
+        with_col(b, col, Arc::new(v))
+    };
+    let typed = Claims {
+        mdtrt: vec![dict(&c.mdtrt[0], "gend")],
+        diagnoses: vec![dict(&c.diagnoses[0], "diag_code")],
+        operations: vec![large(&c.operations[0], "oprn_oprt_code")],
+        ..Default::default()
+    };
+    assert_eq!(chs().group_claims(&typed, &GroupOptions::default(), true).unwrap().results, out.results);
     // Traced and untraced grouping agree.
     let plain = chs().group_claims(&c, &GroupOptions::default(), false).unwrap();
     assert!(plain.traces.is_none());
