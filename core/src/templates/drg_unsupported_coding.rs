@@ -7,10 +7,12 @@
 //! checked when it counts as a CC or MCC under the scheme (after the principal diagnosis's
 //! exclusions); every procedure is checked. Codes without an evidence row are not judged.
 //!
-//! The stay is re-grouped without its unsupported codes. A finding is made when the group changes
-//! (or always, with `report_unchanged`): it names the codes, the coded DRG and the DRG the stay
-//! would fall into, and the amount at risk is (coded weight − re-grouped weight) × `base_rate`,
-//! weights from the knowledge table named by `params.weights`.
+//! The stay is re-grouped without its unsupported codes. A finding is made when that gives a
+//! lighter group (or always, with `report_unchanged`): it names the codes, the coded DRG and the
+//! DRG the stay would fall into, and the amount at risk is (coded weight − re-grouped weight) ×
+//! `base_rate` (never below 0), weights from the knowledge table named by `params.weights`.
+//! Stays are grouped with the grouper's default options (unknown codes and sex conflicts make a
+//! stay invalid, hence unjudged; code mapping as the scheme says).
 
 use super::drg_case::{num, DrgKind, DrgRule, Judge};
 use super::{rule_param, Compiled, KnowledgeUse, ParamKind, Params, TemplateSpec};
@@ -30,7 +32,7 @@ pub static DRG_UNSUPPORTED_CODING: TemplateSpec = TemplateSpec {
         rule_param("scheme", ParamKind::Str, true, "id of a DRG scheme given to the engine"),
         rule_param("weights", ParamKind::Str, true, "name of the pack's knowledge table of DRG weights (code = DRG, weight)"),
         rule_param("base_rate", ParamKind::Num, true, "费率: yuan per weight unit"),
-        rule_param("report_unchanged", ParamKind::Str, false, "\"true\": also report stays whose group does not change; default \"false\""),
+        rule_param("report_unchanged", ParamKind::Enum(&["true", "false"]), false, "\"true\": also report stays whose group does not get lighter; default \"false\""),
     ],
     placeholders: &["codes", "drg", "drg_name", "new_drg", "new_drg_name", "weight", "new_weight"],
     default_message: "{codes}无相应收费项目支持；病例入组{drg}（{drg_name}，权重{weight}），去除后入组{new_drg}（{new_drg_name}，权重{new_weight}）",
@@ -131,6 +133,10 @@ impl Unsupported {
         let Some(nw) = nw else {
             return sink.unjudged(j.ri, "the re-grouped case has no DRG weight");
         };
+        // Leaving the codes out gives no lighter group: the coding gained nothing.
+        if nw >= w && !self.report_unchanged {
+            return;
+        }
         let codes: Vec<&str> = drop_dx
             .iter()
             .filter_map(|i| dx_codes.get(*i).copied())
@@ -145,6 +151,6 @@ impl Unsupported {
             ("weight", num(w)),
             ("new_weight", num(nw)),
         ];
-        sink.hits.push(j.hit(Some((w - nw) * self.base_rate), kp as u32, args));
+        sink.hits.push(j.hit(Some((w - nw).max(0.0) * self.base_rate), kp as u32, args));
     }
 }
