@@ -83,6 +83,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A DRG grouping scheme (`drg-scheme/1`) or a DIP catalogue is invalid: bad JSON, an unknown
+    /// primitive or code list, a missing file, a malformed CSV row.
+    #[error("DRG/DIP scheme: {file}{}: {message}", fmt_scheme_loc(path, row))]
+    Scheme {
+        /// The file at fault (`scheme.json`, `mcc.csv`, …).
+        file: String,
+        /// JSON path inside the file (`$.mdcs[3].adrg_rules[2].gate`), if any.
+        path: Option<String>,
+        /// CSV line (1-based, the header is line 1), if any.
+        row: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+
     /// The caller asked for something the engine does not have (unknown rule id in a filter…).
     #[error("invalid argument {argument}: {message}")]
     Argument {
@@ -107,6 +121,14 @@ fn fmt_loc(column: &Option<String>, row: &Option<usize>) -> String {
     }
 }
 
+fn fmt_scheme_loc(path: &Option<String>, row: &Option<usize>) -> String {
+    match (path, row) {
+        (Some(p), _) => format!(" at {p}"),
+        (None, Some(r)) => format!(" line {r}"),
+        (None, None) => String::new(),
+    }
+}
+
 fn fmt_rule(rule: &Option<String>) -> String {
     match rule {
         Some(r) => format!(" (needed by rule {r:?})"),
@@ -116,7 +138,7 @@ fn fmt_rule(rule: &Option<String>) -> String {
 
 impl Error {
     /// A stable, machine-readable class of the error, shared by every binding
-    /// (`pack_json`, `rule`, `pack`, `knowledge`, `column`, `value`, `argument`, `cancelled`).
+    /// (`pack_json`, `rule`, `pack`, `knowledge`, `column`, `value`, `scheme`, `argument`, `cancelled`).
     pub fn kind(&self) -> &'static str {
         match self {
             Error::PackJson { .. } => "pack_json",
@@ -125,6 +147,7 @@ impl Error {
             Error::Knowledge { .. } => "knowledge",
             Error::Column { .. } => "column",
             Error::Value { .. } => "value",
+            Error::Scheme { .. } => "scheme",
             Error::Argument { .. } => "argument",
             Error::Cancelled => "cancelled",
         }

@@ -15,6 +15,8 @@
 //! * [`expr`]: the expression language of the `expr` template (analyst-written rules).
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
+//! * [`drg`]: a data-driven DRG grouper (`drg-scheme/1`: CHS-DRG 1.1 and regional variants).
+//! * [`dip`]: DIP catalogues (`dip-catalogue/1`) and matching a case to its disease group.
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
 //!
 //! ```
@@ -30,6 +32,8 @@
 #![warn(missing_docs)]
 
 pub mod claims;
+pub mod dip;
+pub mod drg;
 mod engine;
 pub mod error;
 pub mod expr;
@@ -43,7 +47,7 @@ pub mod templates;
 pub mod time;
 
 pub use claims::{canonical_schema, Claims, ClaimsTable, ColumnMap};
-pub use engine::{CheckOptions, Engine, Progress};
+pub use engine::{CheckOptions, Engine, EngineBuilder, Progress};
 pub use error::{Error, Result};
 pub use findings::{findings_schema, CheckOutput, Finding, Unjudged};
 pub use knowledge::{KnowledgeTable, MatchMode};

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 /// Claims whose codes are drawn from an imported national pack: see [`crate::national::synth`].
 pub use crate::national::synth::generate as generate_national;
+pub mod drg;
 
 /// What to generate.
 #[derive(Debug, Clone)]

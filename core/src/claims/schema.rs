@@ -88,6 +88,14 @@ const MDTRT: &[ColumnSpec] = &[
     c("atddr_no", Str, false, "主诊医师代码"),
     c("drg_code", Str, false, "DRG/DIP 分组编码, when the claims were grouped"),
     c("fixmedins_type", Str, false, "定点医疗机构类型 (e.g. 综合医院, 专科医院, 中医院), a peer-group key"),
+    c(
+        "act_ipt_days",
+        Num,
+        false,
+        "实际住院天数 (length of stay; DRG grouping derives it from begntime/endtime when absent)",
+    ),
+    c("nwb_bir_wt", Num, false, "新生儿出生体重 in grams (DRG grouping of newborns)"),
+    c("dscg_caty", Str, false, "出院科别 (discharge department; DRG schemes that split by department)"),
 ];
 
 const DIAGNOSES: &[ColumnSpec] = &[

@@ -76,7 +76,7 @@ fn citations(t: &KnowledgeTable) -> Result<Vec<RowCitation>> {
         .collect()
 }
 
-pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine> {
+pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, payment: super::builder::Payment) -> Result<Engine> {
     let mut tables: BTreeMap<String, Arc<KnowledgeTable>> = BTreeMap::new();
     for (name, decl) in &pack.knowledge {
         if let Some(t) = &decl.inline {
@@ -129,26 +129,16 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
             let add =
                 |key: &str, row: usize, role: u8, index: &mut CodeIndex, entries: &mut Vec<Entry>| -> Result<()> {
                     let (f, to) = validity.get(row).copied().unwrap_or((i64::MIN, i64::MAX));
-                    let prefix = match t.str("match", row)? {
-                        None => mode == MatchMode::Prefix,
-                        Some("prefix") => true,
-                        Some("exact") => false,
-                        Some(other) => {
-                            return Err(Error::knowledge(
-                                t.name(),
-                                Some("match"),
-                                Some(row),
-                                format!("expected \"exact\" or \"prefix\", found {other:?}"),
-                            ))
-                        }
-                    };
+                    let prefix = row_is_prefix(t, row, mode)?;
                     let id = u32::try_from(entries.len())
                         .map_err(|_| Error::knowledge(t.name(), None, Some(row), "too many knowledge entries"))?;
                     index.add(key, prefix, id);
                     entries.push(Entry { rule: ri, row: row as u32, role, from: f.max(rfrom), to: to.min(rto) });
                     Ok(())
                 };
-            for row in 0..t.len() {
+            // A stay-level template reads its table whole; its rows select no fee lines.
+            let by_line = rule.template.knowledge != templates::KnowledgeUse::Case;
+            for row in (0..t.len()).filter(|_| by_line) {
                 // One knowledge point may cover several codes: `a|b` (a JSON array in inline rows).
                 for code in t.str("code", row)?.unwrap_or("").split('|') {
                     if code.is_empty() {
@@ -173,6 +163,7 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
         };
         rules.push(CompiledRule { kernel: c.kernel, scene_mask, from: rfrom, to: rto, citations });
     }
+    templates::drg_case::link(&pack, &mut rules, &tables, &payment)?;
     let mut scenes = Vec::new();
     for (scene, codes) in &pack.scenes {
         for c in codes {
@@ -180,6 +171,21 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>) -> Result<Engine
         }
     }
     Ok(Engine { pack, rules, entries, index, code_sets, scenes })
+}
+
+/// Whether knowledge row `row` matches codes by prefix: its `match` column, else the table's mode.
+pub(crate) fn row_is_prefix(t: &KnowledgeTable, row: usize, mode: MatchMode) -> Result<bool> {
+    match t.str("match", row)? {
+        None => Ok(mode == MatchMode::Prefix),
+        Some("prefix") => Ok(true),
+        Some("exact") => Ok(false),
+        Some(other) => Err(Error::knowledge(
+            t.name(),
+            Some("match"),
+            Some(row),
+            format!("expected \"exact\" or \"prefix\", found {other:?}"),
+        )),
+    }
 }
 
 fn compile_rule(rule: &Rule, kt: Option<&KnowledgeTable>, code_sets: &CodeSets) -> Result<templates::Compiled> {

@@ -16,6 +16,7 @@
 //! An [`Engine`] is immutable and `Send + Sync`: share it across threads; rebuild it to load new
 //! knowledge. It starts no threads and does no IO.
 
+pub(crate) mod builder;
 pub(crate) mod codes;
 pub(crate) mod compile;
 pub(crate) mod encounters;
@@ -28,6 +29,7 @@ use crate::findings::CheckOutput;
 use crate::knowledge::KnowledgeTable;
 use crate::pack::{RulePack, Stage};
 
+pub use builder::EngineBuilder;
 pub(crate) use compile::{CompiledRule, Entry, NO_ROW};
 
 /// A compiled rule pack.
@@ -48,7 +50,8 @@ pub struct CheckOptions {
     pub stage: Option<Stage>,
     /// Run only these rule ids (each must exist); all when `None`.
     pub rule_ids: Option<Vec<String>>,
-    /// Threads to check on (0 or 1: the calling thread only). More threads are used only when the
+    /// Threads to check on (0 or 1: the calling thread only; a pack with DRG stay rules always
+    /// checks on the calling thread). More threads are used only when the
     /// fee lines come grouped by encounter in increasing `mdtrt_id` order (the split must keep each
     /// encounter whole) and there are at least 50,000 lines per thread; the findings are the same
     /// as on one thread. The threads are scoped to the call.
@@ -87,7 +90,7 @@ impl Engine {
     /// [`KnowledgeTable::from_record_batches`]). A given table replaces the pack's inline rows of
     /// the same name; every given table must be declared in the pack's `knowledge`.
     pub fn with_knowledge(pack: RulePack, tables: Vec<KnowledgeTable>) -> Result<Self> {
-        compile::build(pack, tables)
+        compile::build(pack, tables, builder::Payment::default())
     }
 
     /// The pack this engine was built from.
@@ -97,7 +100,7 @@ impl Engine {
 
     /// Checks claims and returns the findings.
     pub fn check(&self, claims: &Claims, options: &CheckOptions) -> Result<CheckOutput> {
-        if options.threads > 1 {
+        if options.threads > 1 && !self.has_stay_rules() {
             partition::check(self, claims, options)
         } else {
             run::check(self, claims, options)

@@ -209,6 +209,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
             crate::templates::finish(&cr.kernel, ri as u32, evs, &env, &mut sink)?;
         }
     }
+    crate::templates::drg_case::run(&env, claims, &active, &mut sink)?;
     output(&env, sink)
 }
 

@@ -451,7 +451,7 @@ fn parse_rule(
     templates::validate_params(template, &id, &params, code_sets)?;
     let knowledge_name = o.opt_str("knowledge")?;
     match (&knowledge_name, template.knowledge) {
-        (None, templates::KnowledgeUse::Required) => {
+        (None, templates::KnowledgeUse::Required | templates::KnowledgeUse::Case) => {
             return Err(o.err(
                 "knowledge",
                 format!("missing required field: template {:?} reads its items from a knowledge table", template.name),

@@ -17,6 +17,15 @@
 //! | `surgery_discount` | [`surgery_discount`] | day | 手术项目未按规定折价 |
 //! | `herbs_only`, `rx_drug_count` | [`prescription`] | prescription | 中药饮片单方使用, 单张处方药品数 |
 //! | `expr` | [`expr`] | line or encounter | analyst-written conditions (see [`crate::expr`]) |
+//! | `drg_cost_ratio` | [`drg_cost_ratio`] | stay (DRG) | 高倍率/低倍率病例 |
+//! | `drg_unsupported_coding` | [`drg_unsupported_coding`] | stay (DRG) | 高编高套 (诊断/手术无收费支持, re-grouped) |
+//! | `drg_low_standard` | [`drg_low_standard`] | stay | 低标准入院 |
+//! | `dip_cost_ratio` | [`dip_cost_ratio`] | stay (DIP) | DIP 高倍率/低倍率病例 |
+//! | `drg_readmission` | [`drg_readmission`] | stays of a person (DRG) | 分解住院 (同病组短期再入院) |
+//! | `drg_cost_shifting` | [`drg_cost_shifting`] | stays and visits of a person | 转嫁费用 (住院前后门诊) |
+//!
+//! The DRG templates share [`drg_case`]: they group the stay with a DRG scheme the engine was
+//! given (`Engine::builder(pack).drg_scheme(..)`, named by the rule's `params.scheme`).
 //!
 //! Parameters resolve in one way for every template: a knowledge row's column of the parameter's
 //! name, else the rule's `params`, else the template default. This module never does IO.
@@ -26,6 +35,14 @@ pub(crate) mod attribute;
 pub(crate) mod data_quality;
 pub(crate) mod diagnosis;
 pub(crate) mod expr;
+pub(crate) mod dip_cost_ratio;
+pub(crate) mod drg_case;
+pub(crate) mod drg_cost_ratio;
+pub(crate) mod drg_cost_shifting;
+pub(crate) mod drg_history;
+pub(crate) mod drg_low_standard;
+pub(crate) mod drg_readmission;
+pub(crate) mod drg_unsupported_coding;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
 pub(crate) mod prescription;
@@ -49,6 +66,9 @@ pub enum KnowledgeUse {
     None,
     /// The rule may name a knowledge table (`expr`): with one, its rows select the lines judged.
     Optional,
+    /// The rule must name a knowledge table, which an encounter-level template reads whole (DRG
+    /// weights, coding evidence, diagnosis lists); its rows are not matched against fee lines.
+    Case,
 }
 
 /// The type of a parameter.
@@ -132,6 +152,12 @@ pub static SPECS: &[&TemplateSpec] = &[
     &prescription::HERBS_ONLY,
     &prescription::RX_DRUG_COUNT,
     &expr::EXPR,
+    &drg_cost_ratio::DRG_COST_RATIO,
+    &drg_unsupported_coding::DRG_UNSUPPORTED_CODING,
+    &drg_low_standard::DRG_LOW_STANDARD,
+    &dip_cost_ratio::DIP_COST_RATIO,
+    &drg_readmission::DRG_READMISSION,
+    &drg_cost_shifting::DRG_COST_SHIFTING,
 ];
 
 /// The template named `name`.
@@ -397,6 +423,7 @@ pub(crate) enum Kernel {
     SurgeryDiscount(surgery_discount::Discount),
     Prescription(prescription::Rx),
     Expr(Box<expr::ExprRule>),
+    Drg(Box<drg_case::DrgRule>),
 }
 
 /// What a compiled template asks of the engine.
@@ -436,6 +463,12 @@ pub(crate) fn compile(
         "surgery_discount" => surgery_discount::compile(&p, rows),
         "herbs_only" | "rx_drug_count" => prescription::compile(&p),
         "expr" => expr::compile(&p, code_sets),
+        "drg_cost_ratio" => drg_cost_ratio::compile(&p, rows),
+        "drg_unsupported_coding" => drg_unsupported_coding::compile(&p, rows),
+        "drg_low_standard" => drg_low_standard::compile(&p),
+        "dip_cost_ratio" => dip_cost_ratio::compile(&p),
+        "drg_readmission" => drg_readmission::compile(&p),
+        "drg_cost_shifting" => drg_cost_shifting::compile(&p),
         other => Err(Error::rule(&rule.id, "template", format!("template {other:?} has no compiler"))),
     }
 }
@@ -523,7 +556,9 @@ pub(crate) fn eval_line(
         | Kernel::Pair(_)
         | Kernel::SurgeryDiscount(_)
         | Kernel::Prescription(_)
-        | Kernel::Expr(_) => Ok(()),
+        | Kernel::Expr(_)
+        // Stay-level kernels run after the lines (see drg_case::run).
+        | Kernel::Drg(_) => Ok(()),
     }
 }
 
