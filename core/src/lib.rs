@@ -12,6 +12,8 @@
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
+//! * [`history`]: patient-history rules across encounters: bulk, the streaming [`history::Auditor`],
+//!   and [`history::partition_claims`] for scale-out.
 //!
 //! ```
 //! use medaudit_core::{synth, CheckOptions, Engine, RulePack};
@@ -29,6 +31,7 @@ pub mod claims;
 mod engine;
 pub mod error;
 pub mod findings;
+pub mod history;
 pub mod knowledge;
 pub mod pack;
 pub mod synth;

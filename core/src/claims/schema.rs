@@ -81,6 +81,13 @@ const MDTRT: &[ColumnSpec] = &[
     c("endtime", Time, false, "结束时间 (discharge or visit end)"),
     c("dscg_way", Str, false, "离院方式"),
     c("die_date", Time, false, "死亡日期"),
+    c("medfee_sumamt", Num, false, "医疗费总额 (amount at risk of encounter-level history findings)"),
+    c(
+        "dscg_31days_rinp_flag",
+        Str,
+        false,
+        "出院31天内再住院计划标志: 1 planned (a readmission after this stay is not 分解住院)",
+    ),
 ];
 
 const DIAGNOSES: &[ColumnSpec] = &[
@@ -114,6 +121,12 @@ const FEE_DETAILS: &[ColumnSpec] = &[
     c("bilg_dr_code", Str, false, "开单医生编码"),
     c("rxno", Str, false, "处方号"),
     c("chrg_bchno", Str, false, "收费批次号"),
+    c(
+        "drug_trac_codg",
+        Str,
+        false,
+        "药品追溯码: codes separated by , ; | or whitespace, or a List/LargeList of strings",
+    ),
 ];
 
 /// The canonical columns of `table`.

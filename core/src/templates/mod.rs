@@ -16,6 +16,7 @@
 //! | `pair`, `companion` | [`pair`] | hour / N hours / day / encounter | 重复收费, 配伍禁忌, 关联缺失 |
 //! | `surgery_discount` | [`surgery_discount`] | day | 手术项目未按规定折价 |
 //! | `herbs_only`, `rx_drug_count` | [`prescription`] | prescription | 中药饮片单方使用, 单张处方药品数 |
+//! | `course`, `cycle_frequency`, `days_supply`, `readmission`, `frequent_visits`, `overlapping_care`, `trace_duplicate`, `identity_change` | [`history`] (one file each) | person or trace code, across encounters | 支付疗程, 周期超频次, 超量开药, 分解住院, 频繁就诊, 住院期间门诊/购药, 追溯码重复, 冒名就医 |
 //!
 //! Parameters resolve in one way for every template: a knowledge row's column of the parameter's
 //! name, else the rule's `params`, else the template default. This module never does IO.
@@ -24,6 +25,7 @@ pub(crate) mod age;
 pub(crate) mod attribute;
 pub(crate) mod data_quality;
 pub(crate) mod diagnosis;
+pub(crate) mod history;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
 pub(crate) mod prescription;
@@ -127,6 +129,14 @@ pub static SPECS: &[&TemplateSpec] = &[
     &surgery_discount::SURGERY_DISCOUNT,
     &prescription::HERBS_ONLY,
     &prescription::RX_DRUG_COUNT,
+    &history::course::COURSE,
+    &history::cycle::CYCLE_FREQUENCY,
+    &history::supply::DAYS_SUPPLY,
+    &history::readmission::READMISSION,
+    &history::frequent::FREQUENT_VISITS,
+    &history::overlap::OVERLAPPING_CARE,
+    &history::trace::TRACE_DUPLICATE,
+    &history::identity::IDENTITY_CHANGE,
 ];
 
 /// The template named `name`.
@@ -391,6 +401,7 @@ pub(crate) enum Kernel {
     Pair(pair::Pair),
     SurgeryDiscount(surgery_discount::Discount),
     Prescription(prescription::Rx),
+    History(history::Hist),
 }
 
 /// What a compiled template asks of the engine.
@@ -417,6 +428,9 @@ pub(crate) fn compile(
 ) -> Result<Compiled> {
     let p = Params { rule, kt };
     let rows = kt.map_or(0, KnowledgeTable::len);
+    if let Some(c) = history::compile(&p, rows) {
+        return c;
+    }
     match rule.template.name {
         "sex" | "insutype" | "hosp_level" | "scene" | "dept" => attribute::compile(&p, rows),
         "age" => age::compile(&p, rows),
@@ -509,7 +523,8 @@ pub(crate) fn eval_line(
         | Kernel::Quantity(_)
         | Kernel::Pair(_)
         | Kernel::SurgeryDiscount(_)
-        | Kernel::Prescription(_) => Ok(()),
+        | Kernel::Prescription(_)
+        | Kernel::History(_) => Ok(()),
     }
 }
 

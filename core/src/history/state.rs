@@ -1,0 +1,132 @@
+//! The state history rules keep between events, and judging sorted events against it.
+//!
+//! State lives per partition key: per person (`psn_no`) a short list of (rule, knowledge row,
+//! template state), and per trace code the same. Nothing else is kept: no lines, no encounters.
+
+use super::extract::Unjudged;
+use crate::engine::codes::FxHashMap;
+use crate::engine::{Engine, NO_ROW};
+use crate::findings::{money, render, stable_id, Finding};
+use crate::templates::history::{Ev, Hist, Outcome, PartitionKey, St, Verdict};
+use crate::templates::Kernel;
+use serde::{Deserialize, Serialize};
+
+/// One rule's state for one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Slot {
+    pub rule: u32,
+    pub sub: u32,
+    pub st: Option<St>,
+}
+
+/// Every key's state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct HistState {
+    pub persons: FxHashMap<Box<str>, Vec<Slot>>,
+    pub traces: FxHashMap<Box<str>, Vec<Slot>>,
+}
+
+fn hist(eng: &Engine, rule: u32) -> Option<&Hist> {
+    match eng.rules.get(rule as usize).map(|r| &r.kernel) {
+        Some(Kernel::History(h)) => Some(h),
+        _ => None,
+    }
+}
+
+impl HistState {
+    /// Judges `events`, sorted by [`Ev::order_key`], in order.
+    pub fn feed(&mut self, eng: &Engine, events: &[Ev], findings: &mut Vec<Finding>, unj: &mut Unjudged) {
+        for ev in events {
+            let Some(h) = hist(eng, ev.rule) else { continue };
+            let map = match h.partition_key() {
+                PartitionKey::Person => &mut self.persons,
+                PartitionKey::TraceCode => &mut self.traces,
+            };
+            let slots = match map.get_mut(&ev.key) {
+                Some(s) => s,
+                None => map.entry(ev.key.clone()).or_default(),
+            };
+            let i = match slots.iter().position(|s| s.rule == ev.rule && s.sub == ev.sub) {
+                Some(i) => i,
+                None => {
+                    slots.push(Slot { rule: ev.rule, sub: ev.sub, st: None });
+                    slots.len() - 1
+                }
+            };
+            let Some(slot) = slots.get_mut(i) else { continue };
+            match h.step(&mut slot.st, ev) {
+                Outcome::Clear => {}
+                Outcome::Unjudged(why) => *unj.entry((ev.rule, why)).or_default() += 1,
+                Outcome::Hits(vs) => findings.extend(vs.into_iter().filter_map(|v| finding(eng, h, ev, v))),
+            }
+        }
+    }
+
+    /// Drops state no later event (all at or after `cutoff`) can need.
+    pub fn sweep(&mut self, eng: &Engine, cutoff: i64) {
+        for map in [&mut self.persons, &mut self.traces] {
+            map.retain(|_, slots| {
+                slots.retain_mut(|s| match (hist(eng, s.rule), s.st.as_mut()) {
+                    (Some(h), Some(st)) => h.retain(st, cutoff),
+                    _ => false,
+                });
+                !slots.is_empty()
+            });
+        }
+    }
+}
+
+/// Renders one finding.
+fn finding(eng: &Engine, h: &Hist, ev: &Ev, v: Verdict) -> Option<Finding> {
+    let rule = eng.pack.rules.get(ev.rule as usize)?;
+    let cr = eng.rules.get(ev.rule as usize)?;
+    let cite = if ev.sub == NO_ROW { None } else { cr.citation(ev.sub) };
+    let kp_id = cite.map(|c| c.kp_id.clone());
+    let item_name = ev
+        .name
+        .as_deref()
+        .map(str::to_string)
+        .or_else(|| cite.and_then(|c| c.item_name.clone()))
+        .or_else(|| ev.code.as_deref().map(str::to_string));
+    let amount = v.amount.map(|a| (a * 100.0).round() / 100.0);
+    let amount_s = amount.map(money).unwrap_or_default();
+    let mut args: Vec<(&str, &str)> = vec![
+        ("rule_name", rule.name.as_str()),
+        ("item_code", ev.code.as_deref().unwrap_or("")),
+        ("item_name", item_name.as_deref().unwrap_or("")),
+        ("amount", amount_s.as_str()),
+        ("kp_id", kp_id.as_deref().unwrap_or("")),
+    ];
+    args.extend(v.args.iter().map(|(k, s)| (*k, s.as_str())));
+    let message = render(&rule.message, &args);
+    let extra = if h.partition_key() == PartitionKey::TraceCode { &*ev.key } else { v.discr };
+    let finding_id = stable_id(&[
+        &rule.id,
+        &ev.mdtrt_id,
+        ev.sn.as_deref().unwrap_or(""),
+        v.related.as_deref().unwrap_or(""),
+        kp_id.as_deref().unwrap_or(""),
+        extra,
+    ]);
+    Some(Finding {
+        finding_id,
+        rule_id: rule.id.clone(),
+        rule_code: rule.code.clone(),
+        rule_name: rule.name.clone(),
+        template: rule.template.name.to_string(),
+        severity: rule.severity.label().to_string(),
+        warn_level: rule.warn_level,
+        psn_no: ev.psn.as_deref().map(str::to_string),
+        mdtrt_id: ev.mdtrt_id.to_string(),
+        fixmedins_code: ev.fac.as_deref().map(str::to_string),
+        feedetl_sn: ev.sn.as_deref().map(str::to_string),
+        item_code: ev.code.as_deref().map(str::to_string),
+        item_name,
+        bilg_dept_codg: ev.dept.as_deref().map(str::to_string),
+        related_feedetl_sn: v.related.as_deref().map(str::to_string),
+        amount,
+        message,
+        kp_id,
+        basis: cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone()),
+    })
+}
