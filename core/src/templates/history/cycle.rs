@@ -1,9 +1,10 @@
 //! `cycle_frequency` (周期内超频次): more than `max_count` uses of an item by one person within
 //! any `window_days`-day window (e.g. HbA1c once per 15 days). Each line is one use; a use is
-//! flagged when it and the `max_count` uses before it fall within `window_days` calendar days,
-//! i.e. it is a use beyond the first `max_count` of some window.
+//! flagged when more than `max_count` uses (it included) fall in the `window_days` calendar days
+//! ending on its day, i.e. it is a use beyond the first `max_count` of some window.
 //!
-//! State per person and knowledge row: the days of the last `max_count` uses (8 bytes each).
+//! State per person and knowledge row: the days of the uses within the last `window_days` days
+//! (8 bytes each).
 //! Amount at risk: the flagged line's det_item_fee_sumamt.
 
 use super::{fmt_num, verdict, whole, Ev, Outcome, St};
@@ -46,17 +47,15 @@ pub(crate) fn compile(p: &Params, rows: usize) -> Result<Cycle> {
     Ok(Cycle { rows: v })
 }
 
-/// Adds a use on `day` to the last uses `recent` (at most `max` kept); returns the number of uses
-/// within the window ending on `day` when that number is above `max`.
+/// Adds a use on `day` to the days of earlier uses within the window (`recent`, pruned here);
+/// returns the number of uses in the `window_days` days ending on `day` when it is above `max`.
 pub(crate) fn window_step(recent: &mut VecDeque<i64>, day: i64, max: usize, window_days: i64) -> Option<usize> {
     let lo = day - window_days + 1;
-    let over = max == 0 || (recent.len() >= max && recent.front().is_some_and(|f| *f >= lo));
-    let count = recent.iter().filter(|d| **d >= lo).count() + 1;
-    recent.push_back(day);
-    while recent.len() > max {
+    while recent.front().is_some_and(|f| *f < lo) {
         recent.pop_front();
     }
-    over.then_some(count)
+    recent.push_back(day);
+    (recent.len() > max).then_some(recent.len())
 }
 
 impl Cycle {

@@ -3,7 +3,7 @@
 //! `window_days`-day window; each encounter beyond the first `max_count` of a window is flagged
 //! (by admission/visit day, `begntime`).
 //!
-//! State per person: the days of the last `max_count` encounters (8 bytes each). Amount at risk:
+//! State per person: the days of the encounters within the last `window_days` days (8 bytes each). Amount at risk:
 //! the flagged encounter's medfee_sumamt.
 
 use super::cycle::window_step;
