@@ -60,7 +60,7 @@ pub struct HistoryTruth {
     pub mdtrt_id: String,
     /// The flagged line, for line rules.
     pub feedetl_sn: Option<String>,
-    /// For trace codes: the national pattern (串换, 回流药, 疑似假药).
+    /// For trace codes: the national pattern (串换, 回流药, 假药).
     pub pattern: Option<String>,
 }
 
@@ -90,7 +90,7 @@ pub const HISTORY_SCENARIOS: &[&str] = &[
     "overlapping_care",
     "trace_串换",
     "trace_回流药",
-    "trace_疑似假药",
+    "trace_假药",
     "identity_gend",
     "identity_brdy",
 ];
@@ -398,7 +398,7 @@ fn scenario_for(g: &mut Gen, p: &Person, s: &'static str, t: i64) {
                 g.encs.push(other);
             }
         }
-        "trace_串换" | "trace_回流药" | "trace_疑似假药" => {
+        "trace_串换" | "trace_回流药" | "trace_假药" => {
             let pattern = s.trim_start_matches("trace_");
             let mut e1 = g.visit(p, f, t);
             let drug = *g.rng.pick(FILLER_DRUGS);

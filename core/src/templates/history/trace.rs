@@ -5,8 +5,8 @@
 //! * same facility (`fixmedins_code`) → `串换` (the unit was re-sold or swapped in the same place);
 //! * different facilities at least `near_hours` apart → `回流药` (the unit went back into the
 //!   market and was sold again);
-//! * different facilities less than `near_hours` apart → `疑似假药` (the same code at two places at
-//!   almost the same time: a copied code).
+//! * different facilities less than `near_hours` apart → `假药` (疑似假药: the same code at two
+//!   places at almost the same time, a copied code).
 //!
 //! With `retention_days`, a settlement more than that many days after the previous one starts
 //! afresh (and state older than that is dropped while streaming).
@@ -25,7 +25,7 @@ use crate::time::format_datetime;
 pub static TRACE_DUPLICATE: TemplateSpec = TemplateSpec {
     name: "trace_duplicate",
     title: "药品追溯码重复结算 (串换/回流药/疑似假药)",
-    doc: "A drug trace code settled again; the repeat is classified as 串换 (same facility), 回流药 (another facility, at least near_hours later) or 疑似假药 (another facility, within near_hours).",
+    doc: "A drug trace code settled again; the repeat is classified as 串换 (same facility), 回流药 (another facility, at least near_hours later) or 假药 (疑似假药: another facility, within near_hours).",
     knowledge: KnowledgeUse::None,
     params: &[
         rule_param(
@@ -74,7 +74,7 @@ pub(crate) fn pattern(same_facility: bool, gap_seconds: i64, near_seconds: i64) 
     } else if gap_seconds >= near_seconds {
         "回流药"
     } else {
-        "疑似假药"
+        "假药"
     }
 }
 
