@@ -28,6 +28,7 @@ mod partition;
 mod state;
 mod stream;
 mod trace_col;
+mod trace_store;
 
 pub use crate::templates::history::PartitionKey;
 pub use partition::partition_claims;

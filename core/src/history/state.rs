@@ -4,12 +4,14 @@
 //! template state), and per trace code the same. Nothing else is kept: no lines, no encounters.
 
 use super::extract::Unjudged;
+use super::trace_store::TraceStore;
 use crate::engine::codes::FxHashMap;
 use crate::engine::{Engine, NO_ROW};
 use crate::findings::{money, render, stable_id, Finding};
 use crate::templates::history::{Ev, Hist, Outcome, PartitionKey, St, Verdict};
 use crate::templates::Kernel;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One rule's state for one key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,11 +21,11 @@ pub(crate) struct Slot {
     pub st: Option<St>,
 }
 
-/// Every key's state.
+/// Every key's state: per person a short list of slots, per trace-code rule a compact store.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct HistState {
     pub persons: FxHashMap<Box<str>, Vec<Slot>>,
-    pub traces: FxHashMap<Box<str>, Vec<Slot>>,
+    pub traces: BTreeMap<u32, TraceStore>,
 }
 
 fn hist(eng: &Engine, rule: u32) -> Option<&Hist> {
@@ -38,23 +40,33 @@ impl HistState {
     pub fn feed(&mut self, eng: &Engine, events: &[Ev], findings: &mut Vec<Finding>, unj: &mut Unjudged) {
         for ev in events {
             let Some(h) = hist(eng, ev.rule) else { continue };
-            let map = match h.partition_key() {
-                PartitionKey::Person => &mut self.persons,
-                PartitionKey::TraceCode => &mut self.traces,
-            };
-            let slots = match map.get_mut(&ev.key) {
-                Some(s) => s,
-                None => map.entry(ev.key.clone()).or_default(),
-            };
-            let i = match slots.iter().position(|s| s.rule == ev.rule && s.sub == ev.sub) {
-                Some(i) => i,
-                None => {
-                    slots.push(Slot { rule: ev.rule, sub: ev.sub, st: None });
-                    slots.len() - 1
+            let outcome = match h.partition_key() {
+                PartitionKey::TraceCode => {
+                    let store = self.traces.entry(ev.rule).or_default();
+                    let mut st = store.get(&ev.key).map(|s| St::Trace(Box::new(s)));
+                    let o = h.step(&mut st, ev);
+                    if let Some(St::Trace(s)) = &st {
+                        store.put(&ev.key, s);
+                    }
+                    o
+                }
+                PartitionKey::Person => {
+                    let slots = match self.persons.get_mut(&ev.key) {
+                        Some(s) => s,
+                        None => self.persons.entry(ev.key.clone()).or_default(),
+                    };
+                    let i = match slots.iter().position(|s| s.rule == ev.rule && s.sub == ev.sub) {
+                        Some(i) => i,
+                        None => {
+                            slots.push(Slot { rule: ev.rule, sub: ev.sub, st: None });
+                            slots.len() - 1
+                        }
+                    };
+                    let Some(slot) = slots.get_mut(i) else { continue };
+                    h.step(&mut slot.st, ev)
                 }
             };
-            let Some(slot) = slots.get_mut(i) else { continue };
-            match h.step(&mut slot.st, ev) {
+            match outcome {
                 Outcome::Clear => {}
                 Outcome::Unjudged(why) => *unj.entry((ev.rule, why)).or_default() += 1,
                 Outcome::Hits(vs) => findings.extend(vs.into_iter().filter_map(|v| finding(eng, h, ev, v))),
@@ -64,15 +76,25 @@ impl HistState {
 
     /// Drops state no later event (all at or after `cutoff`) can need.
     pub fn sweep(&mut self, eng: &Engine, cutoff: i64) {
-        for map in [&mut self.persons, &mut self.traces] {
-            map.retain(|_, slots| {
-                slots.retain_mut(|s| match (hist(eng, s.rule), s.st.as_mut()) {
-                    (Some(h), Some(st)) => h.retain(st, cutoff),
-                    _ => false,
-                });
-                !slots.is_empty()
+        self.persons.retain(|_, slots| {
+            slots.retain_mut(|s| match (hist(eng, s.rule), s.st.as_mut()) {
+                (Some(h), Some(st)) => h.retain(st, cutoff),
+                _ => false,
             });
+            !slots.is_empty()
+        });
+        for (rule, store) in &mut self.traces {
+            if let Some(Hist::Trace(t)) = hist(eng, *rule) {
+                if let Some(r) = t.retention {
+                    store.retain(|time| cutoff - time <= r);
+                }
+            }
         }
+    }
+
+    /// Number of trace codes held, over all trace rules.
+    pub fn trace_codes(&self) -> usize {
+        self.traces.values().map(TraceStore::len).sum()
     }
 }
 

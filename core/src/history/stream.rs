@@ -188,7 +188,7 @@ impl<'e> Auditor<'e> {
     pub fn stats(&self) -> StateStats {
         StateStats {
             persons: self.s.state.persons.len(),
-            trace_codes: self.s.state.traces.len(),
+            trace_codes: self.s.state.trace_codes(),
             buffered_events: self.s.buffer.len(),
         }
     }

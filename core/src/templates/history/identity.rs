@@ -5,7 +5,7 @@
 //! State per person: the first sex and birth date with their encounter ids (about 60 bytes).
 //! Amount at risk: the flagged encounter's medfee_sumamt.
 
-use super::{verdict, Ev, Outcome, St};
+use super::{verdict, Ev, First, Outcome, St};
 use crate::claims::ClaimsTable;
 use crate::error::{Error, Result};
 use crate::templates::{rule_param, KnowledgeUse, ParamKind, Params, TemplateSpec};
@@ -54,10 +54,11 @@ fn date(t: i64) -> String {
 
 impl Identity {
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
-        if !matches!(st, Some(St::Identity { .. })) {
-            *st = Some(St::Identity { gend: None, brdy: None });
+        if !matches!(st, Some(St::Identity(_))) {
+            *st = Some(St::Identity(Box::default()));
         }
-        let Some(St::Identity { gend, brdy }) = st else { return Outcome::Clear };
+        let Some(St::Identity(first)) = st else { return Outcome::Clear };
+        let First { gend, brdy } = &mut **first;
         let mut hits = Vec::new();
         let mut hit = |field: &'static str, prev: String, now: String, m: &str, discr: &'static str| {
             let mut v = verdict(

@@ -106,6 +106,13 @@ pub(crate) struct Sale {
     pub mdtrt: Box<str>,
 }
 
+/// The first sex and birth date recorded for a person, with their encounters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct First {
+    pub gend: Option<(Box<str>, Box<str>)>,
+    pub brdy: Option<(i64, Box<str>)>,
+}
+
 /// The state of one (key, rule, knowledge row).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum St {
@@ -117,10 +124,10 @@ pub(crate) enum St {
     Supply(f64),
     /// Stays still relevant (readmission: last per facility; overlap: not yet ended).
     Stays(Vec<Stay>),
-    /// The last sale of a trace code.
-    Trace(Sale),
+    /// The last sale of a trace code (held compactly between events, see the history engine).
+    Trace(Box<Sale>),
     /// The first known sex and birth date, with the encounter they came from.
-    Identity { gend: Option<(Box<str>, Box<str>)>, brdy: Option<(i64, Box<str>)> },
+    Identity(Box<First>),
 }
 
 /// What a template found about one event.
@@ -218,7 +225,6 @@ impl Hist {
             (Hist::Frequent(f), St::Window(d)) => {
                 d.back().is_some_and(|b| crate::time::day_of(cutoff) - b < f.window_days)
             }
-            (Hist::Trace(t), St::Trace(s)) => t.retention.is_none_or(|r| cutoff - s.time <= r),
             _ => true,
         }
     }

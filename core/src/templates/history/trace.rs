@@ -81,8 +81,8 @@ pub(crate) fn pattern(same_facility: bool, gap_seconds: i64, near_seconds: i64) 
 impl Trace {
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
         let sale = Sale { fac: ev.fac.clone(), time: ev.time, sn: ev.sn.clone(), mdtrt: ev.mdtrt_id.clone() };
-        let prev = match st.replace(St::Trace(sale)) {
-            Some(St::Trace(p)) => p,
+        let prev = match st.replace(St::Trace(Box::new(sale))) {
+            Some(St::Trace(p)) => *p,
             _ => return Outcome::Clear,
         };
         if self.retention.is_some_and(|r| ev.time - prev.time > r) {

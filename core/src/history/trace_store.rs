@@ -1,0 +1,238 @@
+//! Compact state of trace-code rules: the last settlement of every trace code seen.
+//!
+//! This is most of a long stream's memory, so it is packed: a national trace code (all digits, up
+//! to 36 of them; the national 药品追溯码 has 20) is the key itself as a `u128`, any other code a
+//! boxed string in a second map; the facility is interned to a `u32`; the line and encounter ids
+//! (`feedetl_sn`, `mdtrt_id`, for the finding's related line and message) are appended to one
+//! byte arena. One code costs 40 bytes of map entry (key 16, time 8, arena offset 8, facility 4,
+//! padding 4) plus about 1/7 for the table's spare capacity and control bytes, plus its ids in
+//! the arena (2 + their length). Dropped codes leave holes in the arena; it is compacted when the
+//! holes are more than half of it.
+
+use crate::engine::codes::FxHashMap;
+use crate::templates::history::Sale;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Last {
+    time: i64,
+    /// Offset in the arena of `[len: u16 LE][sn 0x1f mdtrt]`.
+    at: u64,
+    /// Interned facility, `u32::MAX` when unknown.
+    fac: u32,
+}
+
+const NO_FAC: u32 = u32::MAX;
+const SEP: u8 = 0x1f;
+
+/// The last settlement of each trace code of one rule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TraceStore {
+    digits: FxHashMap<u128, Last>,
+    other: FxHashMap<Box<str>, Last>,
+    facs: Vec<Box<str>>,
+    fac_ids: FxHashMap<Box<str>, u32>,
+    arena: Vec<u8>,
+    /// Arena bytes still referenced.
+    live: u64,
+}
+
+/// The length and body of the arena entry at `at` (empty when out of range).
+fn entry(arena: &[u8], at: u64) -> (u64, &[u8]) {
+    let at = at as usize;
+    let len = arena.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map_or(0, u16::from_le_bytes);
+    let len = usize::from(len);
+    (2 + len as u64, arena.get(at + 2..at + 2 + len).unwrap_or_default())
+}
+
+/// A code of at most 36 ASCII digits, packed with its length (so leading zeros count).
+fn pack(code: &str) -> Option<u128> {
+    let b = code.as_bytes();
+    if b.is_empty() || b.len() > 36 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = b.iter().fold(0u128, |v, d| v * 10 + u128::from(d - b'0'));
+    Some(((b.len() as u128) << 120) | v)
+}
+
+fn unpack(k: u128) -> String {
+    let len = (k >> 120) as usize;
+    let v = k & ((1u128 << 120) - 1);
+    format!("{v:0len$}")
+}
+
+impl TraceStore {
+    /// Number of codes held.
+    pub fn len(&self) -> usize {
+        self.digits.len() + self.other.len()
+    }
+
+    fn last(&self, code: &str) -> Option<Last> {
+        match pack(code) {
+            Some(k) => self.digits.get(&k).copied(),
+            None => self.other.get(code).copied(),
+        }
+    }
+
+    fn ids(&self, at: u64) -> (&str, &str) {
+        let s = std::str::from_utf8(entry(&self.arena, at).1).unwrap_or_default();
+        s.split_once(char::from(SEP)).unwrap_or((s, ""))
+    }
+
+    /// The last settlement of `code`, if any.
+    pub fn get(&self, code: &str) -> Option<Sale> {
+        let l = self.last(code)?;
+        let (sn, mdtrt) = self.ids(l.at);
+        Some(Sale {
+            fac: self.facs.get(l.fac as usize).cloned(),
+            time: l.time,
+            sn: (!sn.is_empty()).then(|| sn.into()),
+            mdtrt: mdtrt.into(),
+        })
+    }
+
+    /// Records `sale` as the last settlement of `code`.
+    pub fn put(&mut self, code: &str, sale: &Sale) {
+        let fac = match sale.fac.as_deref() {
+            None => NO_FAC,
+            Some(f) => match self.fac_ids.get(f) {
+                Some(&i) => i,
+                None => {
+                    let i = self.facs.len() as u32;
+                    self.facs.push(f.into());
+                    self.fac_ids.insert(f.into(), i);
+                    i
+                }
+            },
+        };
+        // Ids longer than the u16 length allows are cut; national ids are far shorter.
+        let mut text: Vec<u8> = Vec::with_capacity(48);
+        text.extend_from_slice(sale.sn.as_deref().unwrap_or("").as_bytes());
+        text.push(SEP);
+        text.extend_from_slice(sale.mdtrt.as_bytes());
+        text.truncate(usize::from(u16::MAX));
+        let at = self.arena.len() as u64;
+        self.arena.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        self.arena.extend_from_slice(&text);
+        self.live += 2 + text.len() as u64;
+        let new = Last { time: sale.time, at, fac };
+        let old = match pack(code) {
+            Some(k) => self.digits.insert(k, new),
+            None => self.other.insert(code.into(), new),
+        };
+        if let Some(o) = old {
+            self.live -= entry(&self.arena, o.at).0.min(self.live);
+        }
+    }
+
+    /// Keeps the codes whose last settlement time passes `keep`; compacts the arena when more
+    /// than half of it is holes.
+    pub fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        let mut freed = 0;
+        let arena = &self.arena;
+        let len_at = |at: u64| entry(arena, at).0;
+        self.digits.retain(|_, l| {
+            keep(l.time) || {
+                freed += len_at(l.at);
+                false
+            }
+        });
+        self.other.retain(|_, l| {
+            keep(l.time) || {
+                freed += len_at(l.at);
+                false
+            }
+        });
+        self.live -= freed.min(self.live);
+        if self.live * 2 < self.arena.len() as u64 {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.live as usize);
+        let old = std::mem::take(&mut self.arena);
+        let mut move_one = |l: &mut Last| {
+            let (n, _) = entry(&old, l.at);
+            let at = l.at as usize;
+            l.at = arena.len() as u64;
+            arena.extend_from_slice(old.get(at..at + n as usize).unwrap_or_default());
+        };
+        self.digits.values_mut().for_each(&mut move_one);
+        self.other.values_mut().for_each(&mut move_one);
+        self.live = arena.len() as u64;
+        self.arena = arena;
+    }
+}
+
+/// One code in the exported form: (code, time, facility, feedetl_sn, mdtrt_id).
+type CodeRow = (String, i64, Option<String>, Option<String>, String);
+
+/// The exported form: plain lists, codes as strings.
+#[derive(Serialize, Deserialize)]
+struct Repr {
+    codes: Vec<CodeRow>,
+}
+
+impl Serialize for TraceStore {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut codes: Vec<CodeRow> = Vec::with_capacity(self.len());
+        let keys = self.digits.keys().map(|k| unpack(*k)).chain(self.other.keys().map(|k| k.to_string()));
+        for code in keys {
+            if let Some(sale) = self.get(&code) {
+                codes.push((
+                    code,
+                    sale.time,
+                    sale.fac.map(|f| f.to_string()),
+                    sale.sn.map(|f| f.to_string()),
+                    sale.mdtrt.to_string(),
+                ));
+            }
+        }
+        codes.sort();
+        Repr { codes }.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TraceStore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = Repr::deserialize(d)?;
+        let mut t = TraceStore::default();
+        for (code, time, fac, sn, mdtrt) in r.codes {
+            t.put(&code, &Sale { fac: fac.map(Into::into), time, sn: sn.map(Into::into), mdtrt: mdtrt.into() });
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sale(t: i64, fac: &str, sn: &str) -> Sale {
+        Sale { fac: Some(fac.into()), time: t, sn: Some(sn.into()), mdtrt: format!("M{sn}").into() }
+    }
+
+    #[test]
+    fn codes_round_trip_and_compaction_keeps_them() {
+        assert_eq!(pack("0012").map(unpack).as_deref(), Some("0012"));
+        assert_ne!(pack("12"), pack("012"));
+        assert_eq!(pack("8100000000000000000123456789012345678"), None);
+        let mut t = TraceStore::default();
+        t.put("81000000000000000001", &sale(10, "H1", "L1"));
+        t.put("ABC-1", &sale(20, "H2", "L2"));
+        t.put("81000000000000000001", &sale(30, "H3", "L3"));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get("81000000000000000001"), Some(sale(30, "H3", "L3")));
+        assert_eq!(t.get("ABC-1"), Some(sale(20, "H2", "L2")));
+        assert_eq!(t.get("81000000000000000002"), None);
+        t.retain(|time| time > 25);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.get("81000000000000000001"), Some(sale(30, "H3", "L3")));
+        assert!(t.arena.len() as u64 == t.live, "compacted");
+        let json = serde_json::to_string(&t).unwrap();
+        let back: TraceStore = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.get("81000000000000000001"), t.get("81000000000000000001"));
+        assert_eq!(back.len(), 1);
+    }
+}
