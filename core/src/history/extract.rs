@@ -5,7 +5,7 @@ use crate::claims::{Claims, ClaimsTable, ColumnMap, FeeView, MdtrtView, Resolver
 use crate::engine::codes::{EntryList, FxHashMap};
 use crate::engine::{Engine, NO_ROW};
 use crate::error::{Error, Result};
-use crate::templates::history::{Ev, Source};
+use crate::templates::history::{Ev, Hist, Source};
 use crate::templates::Kernel;
 use std::collections::BTreeMap;
 
@@ -31,7 +31,7 @@ impl Plan {
                 if let Some(a) = act.get_mut(i) {
                     *a = true;
                 }
-                diagnoses |= matches!(h, crate::templates::history::Hist::Readmission(_));
+                diagnoses |= matches!(h, Hist::Readmission(_));
             }
         }
         Plan { rules, active: act, diagnoses }
@@ -135,6 +135,9 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
     for &(ri, src) in &plan.rules {
         let Source::Encounters(mask) = src else { continue };
         let (Some(cr), Some(_)) = rule_of(ri) else { continue };
+        // Only what the template reads is copied into its events.
+        let identity = matches!(cr.kernel, Kernel::History(Hist::Identity(_)));
+        let readmission = matches!(cr.kernel, Kernel::History(Hist::Readmission(_)));
         for id in &order {
             let Some(e) = encs.get(id) else { continue };
             if (mask != 0 && e.scene & mask == 0) || !in_scene(e.scene, cr.scene_mask) {
@@ -159,7 +162,7 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                 end: e.end,
                 mdtrt_id: (*id).into(),
                 sn: None,
-                psn: Some(psn.into()),
+                psn: None,
                 fac: boxed(e.fac),
                 code: None,
                 name: None,
@@ -168,10 +171,10 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                 cnt: None,
                 prd_days: None,
                 scene: e.scene,
-                diag: boxed(main_diag.get(id).copied()),
+                diag: if readmission { boxed(main_diag.get(id).copied()) } else { None },
                 planned: e.planned,
-                gend: boxed(e.gend),
-                brdy: e.brdy,
+                gend: if identity { boxed(e.gend) } else { None },
+                brdy: if identity { e.brdy } else { None },
             });
         }
     }
@@ -193,7 +196,7 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
             let enc = v.mdtrt_id.get(i).and_then(|id| encs.get(id).copied()).unwrap_or_default();
             let time = v.fee_ocur_time.and_then(|c| c.get(i));
             let psn = v.psn_no.and_then(|c| c.get(i)).or(enc.psn);
-            let line_ev = |ri: u32, key: &str, sub: u32, amount: Option<f64>| -> Result<Ev> {
+            let line_ev = |ri: u32, key: &str, sub: u32, amount: Option<f64>, psn: Option<&str>| -> Result<Ev> {
                 let null = |column: &str, message: &str| Error::Value {
                     table: "fee_details".into(),
                     column: map.source(ClaimsTable::FeeDetails, column).into(),
@@ -262,7 +265,13 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                                 .or_default() += 1;
                             continue;
                         };
-                        out.push(line_ev(entry.rule, p, entry.row, v.det_item_fee_sumamt.and_then(|c| c.get(i)))?);
+                        out.push(line_ev(
+                            entry.rule,
+                            p,
+                            entry.row,
+                            v.det_item_fee_sumamt.and_then(|c| c.get(i)),
+                            None,
+                        )?);
                     }
                 }
             }
@@ -284,7 +293,7 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                         if t < cr.from || t >= cr.to {
                             continue;
                         }
-                        out.push(line_ev(ri, code, NO_ROW, v.pric.and_then(|c| c.get(i)))?);
+                        out.push(line_ev(ri, code, NO_ROW, v.pric.and_then(|c| c.get(i)), psn)?);
                     }
                 }
             }

@@ -65,8 +65,8 @@ impl Engine {
     }
 }
 
-/// Total order of events: the judging order, then every other field so that equal keys from
-/// duplicated input lines still sort the same way whatever the batch split.
+/// Total order of events: the judging order, then every other field, so that events that compare
+/// equal are identical and an unstable sort gives the same order whatever the batch split.
 pub(crate) fn cmp_ev(a: &Ev, b: &Ev) -> Ordering {
     a.order_key()
         .cmp(&b.order_key())
@@ -79,6 +79,11 @@ pub(crate) fn cmp_ev(a: &Ev, b: &Ev) -> Ordering {
         .then_with(|| a.gend.cmp(&b.gend))
         .then_with(|| a.brdy.cmp(&b.brdy))
         .then_with(|| a.diag.cmp(&b.diag))
+        .then_with(|| a.psn.cmp(&b.psn))
+        .then_with(|| a.name.cmp(&b.name))
+        .then_with(|| a.dept.cmp(&b.dept))
+        .then_with(|| a.scene.cmp(&b.scene))
+        .then_with(|| a.planned.cmp(&b.planned))
 }
 
 /// Runs the active history rules over `claims` and merges their findings into `out`.
@@ -92,7 +97,7 @@ pub(crate) fn check_into(eng: &Engine, claims: &Claims, opts: &CheckOptions, out
     let mut events = Vec::new();
     let mut unj = extract::Unjudged::new();
     extract::extract(eng, &plan, claims, &mut events, &mut unj)?;
-    events.sort_by(cmp_ev);
+    events.sort_unstable_by(cmp_ev);
     let mut findings = Vec::new();
     state::HistState::default().feed(eng, &events, &mut findings, &mut unj);
     merge(eng, out, findings, &unj);

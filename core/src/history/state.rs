@@ -43,6 +43,11 @@ impl HistState {
             let outcome = match h.partition_key() {
                 PartitionKey::TraceCode => {
                     let store = self.traces.entry(ev.rule).or_default();
+                    // A code seen for the first time (nearly all of them) is only recorded.
+                    if !store.contains(&ev.key) {
+                        store.record(&ev.key, ev.time, ev.fac.as_deref(), ev.sn.as_deref(), &ev.mdtrt_id);
+                        continue;
+                    }
                     let mut st = store.get(&ev.key).map(|s| St::Trace(Box::new(s)));
                     let o = h.step(&mut st, ev);
                     if let Some(St::Trace(s)) = &st {
@@ -58,6 +63,8 @@ impl HistState {
                     let i = match slots.iter().position(|s| s.rule == ev.rule && s.sub == ev.sub) {
                         Some(i) => i,
                         None => {
+                            // Persons are many and hold few slots: grow one at a time.
+                            slots.reserve_exact(1);
                             slots.push(Slot { rule: ev.rule, sub: ev.sub, st: None });
                             slots.len() - 1
                         }
@@ -138,7 +145,12 @@ fn finding(eng: &Engine, h: &Hist, ev: &Ev, v: Verdict) -> Option<Finding> {
         template: rule.template.name.to_string(),
         severity: rule.severity.label().to_string(),
         warn_level: rule.warn_level,
-        psn_no: ev.psn.as_deref().map(str::to_string),
+        // Person-keyed events leave psn to the key.
+        psn_no: ev
+            .psn
+            .as_deref()
+            .or((h.partition_key() == PartitionKey::Person).then_some(&*ev.key))
+            .map(str::to_string),
         mdtrt_id: ev.mdtrt_id.to_string(),
         fixmedins_code: ev.fac.as_deref().map(str::to_string),
         feedetl_sn: ev.sn.as_deref().map(str::to_string),

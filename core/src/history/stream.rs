@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 /// only this version.
 pub const STATE_FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"MDAHIST\0";
+/// Stream days between two sweeps of stale state (stays long discharged, windows long past,
+/// trace codes past their retention): the state may hold that much stale data in between.
+const SWEEP_DAYS: i64 = 30;
 
 /// Checks history rules on claims that arrive batch by batch (a HIS day by day, a nightly job).
 ///
@@ -62,6 +65,8 @@ struct Saved {
     watermark: Option<i64>,
     /// Every event before this time has been judged.
     released: Option<i64>,
+    /// When the state was last swept of entries no later event can need.
+    swept: Option<i64>,
     buffer: Vec<Ev>,
     state: HistState,
 }
@@ -106,6 +111,7 @@ impl<'e> Auditor<'e> {
                 lateness: lateness_seconds,
                 watermark: None,
                 released: None,
+                swept: None,
                 buffer: Vec::new(),
                 state: HistState::default(),
             },
@@ -168,16 +174,17 @@ impl<'e> Auditor<'e> {
         let (mut ready, keep): (Vec<Ev>, Vec<Ev>) =
             std::mem::take(&mut self.s.buffer).into_iter().partition(|e| cutoff.is_none_or(|c| e.time < c));
         self.s.buffer = keep;
-        ready.sort_by(cmp_ev);
+        ready.sort_unstable_by(cmp_ev);
         let mut findings = Vec::new();
         self.s.state.feed(self.eng, &ready, &mut findings, unj);
         if let Some(c) = cutoff {
             let prev = self.s.released;
             if prev.is_none_or(|p| c > p) {
                 self.s.released = Some(c);
-                // Sweeping costs a pass over the state: once per calendar day of progress.
-                if prev.is_none_or(|p| day_of(p) != day_of(c)) {
+                // Sweeping costs a pass over the whole state: once per SWEEP_DAYS of stream time.
+                if self.s.swept.is_none_or(|p| day_of(c) - day_of(p) >= SWEEP_DAYS) {
                     self.s.state.sweep(self.eng, c);
+                    self.s.swept = Some(c);
                 }
             }
         }

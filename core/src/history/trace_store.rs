@@ -2,27 +2,43 @@
 //!
 //! This is most of a long stream's memory, so it is packed: a national trace code (all digits, up
 //! to 36 of them; the national 药品追溯码 has 20) is the key itself as a `u128`, any other code a
-//! boxed string in a second map; the facility is interned to a `u32`; the line and encounter ids
+//! boxed string in a second map; the facility is interned to 24 bits; the line and encounter ids
 //! (`feedetl_sn`, `mdtrt_id`, for the finding's related line and message) are appended to one
-//! byte arena. One code costs 40 bytes of map entry (key 16, time 8, arena offset 8, facility 4,
-//! padding 4) plus about 1/7 for the table's spare capacity and control bytes, plus its ids in
-//! the arena (2 + their length). Dropped codes leave holes in the arena; it is compacted when the
+//! byte arena. One code costs a 32-byte map entry (key 16, time 8, arena offset and facility 8)
+//! plus one control byte, times the table's spare capacity (the table is 44–88% full), plus its
+//! ids in the arena (3 + their length). Dropped codes leave holes in the arena; it is compacted when the
 //! holes are more than half of it.
 
 use crate::engine::codes::FxHashMap;
 use crate::templates::history::Sale;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// 16 bytes: the time, and the arena offset (low 40 bits) with the facility (high 24 bits).
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Last {
     time: i64,
-    /// Offset in the arena of `[len: u16 LE][sn 0x1f mdtrt]`.
-    at: u64,
-    /// Interned facility, `u32::MAX` when unknown.
-    fac: u32,
+    packed: u64,
 }
 
-const NO_FAC: u32 = u32::MAX;
+/// Facility id meaning unknown (24 bits all set); ids above it share the last id's name.
+const NO_FAC: u32 = (1 << 24) - 1;
+const AT_BITS: u32 = 40;
+
+impl Last {
+    fn new(time: i64, at: u64, fac: u32) -> Self {
+        Last { time, packed: (u64::from(fac.min(NO_FAC)) << AT_BITS) | (at & ((1 << AT_BITS) - 1)) }
+    }
+    /// Offset in the arena of `[len: u16 LE][sn 0x1f mdtrt]`.
+    fn at(self) -> u64 {
+        self.packed & ((1 << AT_BITS) - 1)
+    }
+    fn fac(self) -> u32 {
+        (self.packed >> AT_BITS) as u32
+    }
+    fn with_at(self, at: u64) -> Self {
+        Last::new(self.time, at, self.fac())
+    }
+}
 const SEP: u8 = 0x1f;
 
 /// The last settlement of each trace code of one rule.
@@ -82,21 +98,34 @@ impl TraceStore {
     /// The last settlement of `code`, if any.
     pub fn get(&self, code: &str) -> Option<Sale> {
         let l = self.last(code)?;
-        let (sn, mdtrt) = self.ids(l.at);
+        let (sn, mdtrt) = self.ids(l.at());
         Some(Sale {
-            fac: self.facs.get(l.fac as usize).cloned(),
+            fac: (l.fac() != NO_FAC).then(|| self.facs.get(l.fac() as usize).cloned()).flatten(),
             time: l.time,
             sn: (!sn.is_empty()).then(|| sn.into()),
             mdtrt: mdtrt.into(),
         })
     }
 
+    /// Whether `code` has a recorded settlement.
+    pub fn contains(&self, code: &str) -> bool {
+        self.last(code).is_some()
+    }
+
     /// Records `sale` as the last settlement of `code`.
     pub fn put(&mut self, code: &str, sale: &Sale) {
-        let fac = match sale.fac.as_deref() {
+        self.record(code, sale.time, sale.fac.as_deref(), sale.sn.as_deref(), &sale.mdtrt);
+    }
+
+    /// Records a settlement of `code` from its parts.
+    pub fn record(&mut self, code: &str, time: i64, fac: Option<&str>, sn: Option<&str>, mdtrt: &str) {
+        let fac = match fac {
             None => NO_FAC,
             Some(f) => match self.fac_ids.get(f) {
                 Some(&i) => i,
+                // More than 2^24 - 1 facilities (none in China) cannot be told apart: refuse
+                // to guess and record the facility as unknown (the repeat is then unjudged).
+                None if self.facs.len() >= NO_FAC as usize => NO_FAC,
                 None => {
                     let i = self.facs.len() as u32;
                     self.facs.push(f.into());
@@ -106,22 +135,24 @@ impl TraceStore {
             },
         };
         // Ids longer than the u16 length allows are cut; national ids are far shorter.
-        let mut text: Vec<u8> = Vec::with_capacity(48);
-        text.extend_from_slice(sale.sn.as_deref().unwrap_or("").as_bytes());
-        text.push(SEP);
-        text.extend_from_slice(sale.mdtrt.as_bytes());
-        text.truncate(usize::from(u16::MAX));
+        let sn = sn.unwrap_or("").as_bytes();
+        let sn = sn.get(..sn.len().min(32_000)).unwrap_or_default();
+        let md = mdtrt.as_bytes();
+        let md = md.get(..md.len().min(32_000)).unwrap_or_default();
+        let len = sn.len() + 1 + md.len();
         let at = self.arena.len() as u64;
-        self.arena.extend_from_slice(&(text.len() as u16).to_le_bytes());
-        self.arena.extend_from_slice(&text);
-        self.live += 2 + text.len() as u64;
-        let new = Last { time: sale.time, at, fac };
+        self.arena.extend_from_slice(&(len as u16).to_le_bytes());
+        self.arena.extend_from_slice(sn);
+        self.arena.push(SEP);
+        self.arena.extend_from_slice(md);
+        self.live += 2 + len as u64;
+        let new = Last::new(time, at, fac);
         let old = match pack(code) {
             Some(k) => self.digits.insert(k, new),
             None => self.other.insert(code.into(), new),
         };
         if let Some(o) = old {
-            self.live -= entry(&self.arena, o.at).0.min(self.live);
+            self.live -= entry(&self.arena, o.at()).0.min(self.live);
         }
     }
 
@@ -133,13 +164,13 @@ impl TraceStore {
         let len_at = |at: u64| entry(arena, at).0;
         self.digits.retain(|_, l| {
             keep(l.time) || {
-                freed += len_at(l.at);
+                freed += len_at(l.at());
                 false
             }
         });
         self.other.retain(|_, l| {
             keep(l.time) || {
-                freed += len_at(l.at);
+                freed += len_at(l.at());
                 false
             }
         });
@@ -153,9 +184,9 @@ impl TraceStore {
         let mut arena = Vec::with_capacity(self.live as usize);
         let old = std::mem::take(&mut self.arena);
         let mut move_one = |l: &mut Last| {
-            let (n, _) = entry(&old, l.at);
-            let at = l.at as usize;
-            l.at = arena.len() as u64;
+            let (n, _) = entry(&old, l.at());
+            let at = l.at() as usize;
+            *l = l.with_at(arena.len() as u64);
             arena.extend_from_slice(old.get(at..at + n as usize).unwrap_or_default());
         };
         self.digits.values_mut().for_each(&mut move_one);
