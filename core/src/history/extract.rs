@@ -1,6 +1,7 @@
 //! Turning claims into history events: encounters (mdtrt rows), knowledge-selected fee lines and
 //! trace codes, each owned and keyed by its partition key.
 
+use super::events::Events;
 use crate::claims::{Claims, ClaimsTable, ColumnMap, FeeView, MdtrtView, Resolver};
 use crate::engine::codes::{EntryList, FxHashMap};
 use crate::engine::{Engine, NO_ROW};
@@ -64,10 +65,6 @@ fn scene_of(eng: &Engine, med_type: Option<&str>) -> u8 {
     med_type.map_or(0, |m| eng.scenes.iter().filter(|(p, _)| m.starts_with(p.as_str())).fold(0, |a, (_, b)| a | b))
 }
 
-fn boxed(s: Option<&str>) -> Option<Box<str>> {
-    s.map(Box::from)
-}
-
 /// Whether a rule with scene mask `mask` applies to an encounter of scene bits `scene` (as in the
 /// line engine: an unknown scene is in scope).
 fn in_scene(scene: u8, mask: u8) -> bool {
@@ -75,7 +72,13 @@ fn in_scene(scene: u8, mask: u8) -> bool {
 }
 
 /// Appends the events of `claims` for the plan's rules to `out`.
-pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<Ev>, unj: &mut Unjudged) -> Result<()> {
+pub(crate) fn extract<'a>(
+    eng: &Engine,
+    plan: &Plan,
+    claims: &'a Claims,
+    out: &mut Events,
+    unj: &mut Unjudged,
+) -> Result<()> {
     let map = &claims.column_map;
     // Encounters.
     let mut encs: FxHashMap<&str, Enc> = FxHashMap::default();
@@ -154,16 +157,16 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
             if t < cr.from || t >= cr.to {
                 continue;
             }
-            out.push(Ev {
+            out.add(&Ev {
                 rule: ri,
-                key: psn.into(),
+                key: psn,
                 sub: NO_ROW,
                 time: t,
                 end: e.end,
-                mdtrt_id: (*id).into(),
+                mdtrt_id: id,
                 sn: None,
                 psn: None,
-                fac: boxed(e.fac),
+                fac: e.fac,
                 code: None,
                 name: None,
                 dept: None,
@@ -171,9 +174,9 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                 cnt: None,
                 prd_days: None,
                 scene: e.scene,
-                diag: if readmission { boxed(main_diag.get(id).copied()) } else { None },
+                diag: if readmission { main_diag.get(id).copied() } else { None },
                 planned: e.planned,
-                gend: if identity { boxed(e.gend) } else { None },
+                gend: if identity { e.gend } else { None },
                 brdy: if identity { e.brdy } else { None },
             });
         }
@@ -196,42 +199,43 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
             let enc = v.mdtrt_id.get(i).and_then(|id| encs.get(id).copied()).unwrap_or_default();
             let time = v.fee_ocur_time.and_then(|c| c.get(i));
             let psn = v.psn_no.and_then(|c| c.get(i)).or(enc.psn);
-            let line_ev = |ri: u32, key: &str, sub: u32, amount: Option<f64>, psn: Option<&str>| -> Result<Ev> {
-                let null = |column: &str, message: &str| Error::Value {
-                    table: "fee_details".into(),
-                    column: map.source(ClaimsTable::FeeDetails, column).into(),
-                    row: base + i,
-                    rule_id: eng.pack.rules.get(ri as usize).map(|r| r.id.clone()),
-                    message: message.into(),
+            let line_ev =
+                |ri: u32, key: &'a str, sub: u32, amount: Option<f64>, psn: Option<&'a str>| -> Result<Ev<'a>> {
+                    let null = |column: &str, message: &str| Error::Value {
+                        table: "fee_details".into(),
+                        column: map.source(ClaimsTable::FeeDetails, column).into(),
+                        row: base + i,
+                        rule_id: eng.pack.rules.get(ri as usize).map(|r| r.id.clone()),
+                        message: message.into(),
+                    };
+                    let mdtrt = v.mdtrt_id.get(i).ok_or_else(|| null("mdtrt_id", "null encounter id"))?;
+                    let sn = v
+                        .feedetl_sn
+                        .get(i)
+                        .ok_or_else(|| null("feedetl_sn", "null line id on a line a history rule reads"))?;
+                    Ok(Ev {
+                        rule: ri,
+                        key,
+                        sub,
+                        time: time.unwrap_or(i64::MIN),
+                        end: None,
+                        mdtrt_id: mdtrt,
+                        sn: Some(sn),
+                        psn,
+                        fac: enc.fac,
+                        code: v.hilist_code.get(i),
+                        name: v.hilist_name.and_then(|c| c.get(i)),
+                        dept: v.bilg_dept_codg.and_then(|c| c.get(i)),
+                        amount,
+                        cnt: v.cnt.and_then(|c| c.get(i)),
+                        prd_days: prd.and_then(|c| c.get(i)),
+                        scene: enc.scene,
+                        diag: None,
+                        planned: false,
+                        gend: None,
+                        brdy: None,
+                    })
                 };
-                let mdtrt = v.mdtrt_id.get(i).ok_or_else(|| null("mdtrt_id", "null encounter id"))?;
-                let sn = v
-                    .feedetl_sn
-                    .get(i)
-                    .ok_or_else(|| null("feedetl_sn", "null line id on a line a history rule reads"))?;
-                Ok(Ev {
-                    rule: ri,
-                    key: key.into(),
-                    sub,
-                    time: time.unwrap_or(i64::MIN),
-                    end: None,
-                    mdtrt_id: mdtrt.into(),
-                    sn: Some(sn.into()),
-                    psn: boxed(psn),
-                    fac: boxed(enc.fac),
-                    code: boxed(v.hilist_code.get(i)),
-                    name: boxed(v.hilist_name.and_then(|c| c.get(i))),
-                    dept: boxed(v.bilg_dept_codg.and_then(|c| c.get(i))),
-                    amount,
-                    cnt: v.cnt.and_then(|c| c.get(i)),
-                    prd_days: prd.and_then(|c| c.get(i)),
-                    scene: enc.scene,
-                    diag: None,
-                    planned: false,
-                    gend: None,
-                    brdy: None,
-                })
-            };
             if lines {
                 if let Some(code) = v.hilist_code.get(i) {
                     let list = lists.entry(code).or_insert_with(|| {
@@ -265,7 +269,7 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                                 .or_default() += 1;
                             continue;
                         };
-                        out.push(line_ev(
+                        out.add(&line_ev(
                             entry.rule,
                             p,
                             entry.row,
@@ -293,7 +297,7 @@ pub(crate) fn extract(eng: &Engine, plan: &Plan, claims: &Claims, out: &mut Vec<
                         if t < cr.from || t >= cr.to {
                             continue;
                         }
-                        out.push(line_ev(ri, code, NO_ROW, v.pric.and_then(|c| c.get(i)), psn)?);
+                        out.add(&line_ev(ri, code, NO_ROW, v.pric.and_then(|c| c.get(i)), psn)?);
                     }
                 }
             }

@@ -23,6 +23,7 @@
 //!
 //! This module does no IO, starts no threads and keeps no global state.
 
+mod events;
 mod extract;
 mod partition;
 mod state;
@@ -94,10 +95,10 @@ pub(crate) fn check_into(eng: &Engine, claims: &Claims, opts: &CheckOptions, out
         return Ok(());
     }
     crate::engine::run::check_needs(eng, &plan.active, claims)?;
-    let mut events = Vec::new();
+    let mut events = events::Events::default();
     let mut unj = extract::Unjudged::new();
     extract::extract(eng, &plan, claims, &mut events, &mut unj)?;
-    events.sort_unstable_by(cmp_ev);
+    events.sort();
     let mut findings = Vec::new();
     state::HistState::default().feed(eng, &events, &mut findings, &mut unj);
     merge(eng, out, findings, &unj);

@@ -3,6 +3,7 @@
 //! State lives per partition key: per person (`psn_no`) a short list of (rule, knowledge row,
 //! template state), and per trace code the same. Nothing else is kept: no lines, no encounters.
 
+use super::events::Events;
 use super::extract::Unjudged;
 use super::trace_store::TraceStore;
 use crate::engine::codes::FxHashMap;
@@ -37,28 +38,29 @@ fn hist(eng: &Engine, rule: u32) -> Option<&Hist> {
 
 impl HistState {
     /// Judges `events`, sorted by [`Ev::order_key`], in order.
-    pub fn feed(&mut self, eng: &Engine, events: &[Ev], findings: &mut Vec<Finding>, unj: &mut Unjudged) {
-        for ev in events {
+    pub fn feed(&mut self, eng: &Engine, events: &Events, findings: &mut Vec<Finding>, unj: &mut Unjudged) {
+        for ev in events.iter() {
+            let ev = &ev;
             let Some(h) = hist(eng, ev.rule) else { continue };
             let outcome = match h.partition_key() {
                 PartitionKey::TraceCode => {
                     let store = self.traces.entry(ev.rule).or_default();
                     // A code seen for the first time (nearly all of them) is only recorded.
-                    if !store.contains(&ev.key) {
-                        store.record(&ev.key, ev.time, ev.fac.as_deref(), ev.sn.as_deref(), &ev.mdtrt_id);
+                    if !store.contains(ev.key) {
+                        store.record(ev.key, ev.time, ev.fac, ev.sn, ev.mdtrt_id);
                         continue;
                     }
-                    let mut st = store.get(&ev.key).map(|s| St::Trace(Box::new(s)));
+                    let mut st = store.get(ev.key).map(|s| St::Trace(Box::new(s)));
                     let o = h.step(&mut st, ev);
                     if let Some(St::Trace(s)) = &st {
-                        store.put(&ev.key, s);
+                        store.put(ev.key, s);
                     }
                     o
                 }
                 PartitionKey::Person => {
-                    let slots = match self.persons.get_mut(&ev.key) {
+                    let slots = match self.persons.get_mut(ev.key) {
                         Some(s) => s,
-                        None => self.persons.entry(ev.key.clone()).or_default(),
+                        None => self.persons.entry(ev.key.into()).or_default(),
                     };
                     let i = match slots.iter().position(|s| s.rule == ev.rule && s.sub == ev.sub) {
                         Some(i) => i,
@@ -113,26 +115,25 @@ fn finding(eng: &Engine, h: &Hist, ev: &Ev, v: Verdict) -> Option<Finding> {
     let kp_id = cite.map(|c| c.kp_id.clone());
     let item_name = ev
         .name
-        .as_deref()
         .map(str::to_string)
         .or_else(|| cite.and_then(|c| c.item_name.clone()))
-        .or_else(|| ev.code.as_deref().map(str::to_string));
+        .or_else(|| ev.code.map(str::to_string));
     let amount = v.amount.map(|a| (a * 100.0).round() / 100.0);
     let amount_s = amount.map(money).unwrap_or_default();
     let mut args: Vec<(&str, &str)> = vec![
         ("rule_name", rule.name.as_str()),
-        ("item_code", ev.code.as_deref().unwrap_or("")),
+        ("item_code", ev.code.unwrap_or("")),
         ("item_name", item_name.as_deref().unwrap_or("")),
         ("amount", amount_s.as_str()),
         ("kp_id", kp_id.as_deref().unwrap_or("")),
     ];
     args.extend(v.args.iter().map(|(k, s)| (*k, s.as_str())));
     let message = render(&rule.message, &args);
-    let extra = if h.partition_key() == PartitionKey::TraceCode { &*ev.key } else { v.discr };
+    let extra = if h.partition_key() == PartitionKey::TraceCode { ev.key } else { v.discr };
     let finding_id = stable_id(&[
         &rule.id,
-        &ev.mdtrt_id,
-        ev.sn.as_deref().unwrap_or(""),
+        ev.mdtrt_id,
+        ev.sn.unwrap_or(""),
         v.related.as_deref().unwrap_or(""),
         kp_id.as_deref().unwrap_or(""),
         extra,
@@ -146,17 +147,13 @@ fn finding(eng: &Engine, h: &Hist, ev: &Ev, v: Verdict) -> Option<Finding> {
         severity: rule.severity.label().to_string(),
         warn_level: rule.warn_level,
         // Person-keyed events leave psn to the key.
-        psn_no: ev
-            .psn
-            .as_deref()
-            .or((h.partition_key() == PartitionKey::Person).then_some(&*ev.key))
-            .map(str::to_string),
+        psn_no: ev.psn.or((h.partition_key() == PartitionKey::Person).then_some(ev.key)).map(str::to_string),
         mdtrt_id: ev.mdtrt_id.to_string(),
-        fixmedins_code: ev.fac.as_deref().map(str::to_string),
-        feedetl_sn: ev.sn.as_deref().map(str::to_string),
-        item_code: ev.code.as_deref().map(str::to_string),
+        fixmedins_code: ev.fac.map(str::to_string),
+        feedetl_sn: ev.sn.map(str::to_string),
+        item_code: ev.code.map(str::to_string),
         item_name,
-        bilg_dept_codg: ev.dept.as_deref().map(str::to_string),
+        bilg_dept_codg: ev.dept.map(str::to_string),
         related_feedetl_sn: v.related.as_deref().map(str::to_string),
         amount,
         message,

@@ -1,14 +1,14 @@
 //! The streaming auditor: batches in time order, bounded state, findings once certain, state as
 //! bytes.
 
+use super::events::Events;
 use super::extract::{self, Plan, Unjudged};
+use super::merge;
 use super::state::HistState;
-use super::{cmp_ev, merge};
 use crate::claims::Claims;
 use crate::engine::{CheckOptions, Engine};
 use crate::error::{Error, Result};
 use crate::findings::CheckOutput;
-use crate::templates::history::Ev;
 use crate::time::{day_of, format_datetime};
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +67,7 @@ struct Saved {
     released: Option<i64>,
     /// When the state was last swept of entries no later event can need.
     swept: Option<i64>,
-    buffer: Vec<Ev>,
+    buffer: Events,
     state: HistState,
 }
 
@@ -112,7 +112,7 @@ impl<'e> Auditor<'e> {
                 watermark: None,
                 released: None,
                 swept: None,
-                buffer: Vec::new(),
+                buffer: Events::default(),
                 state: HistState::default(),
             },
             plan,
@@ -126,11 +126,11 @@ impl<'e> Auditor<'e> {
             return Ok(out);
         }
         crate::engine::run::check_needs(self.eng, &self.plan.active, claims)?;
-        let mut events = Vec::new();
+        let mut events = Events::default();
         let mut unj = Unjudged::new();
         extract::extract(self.eng, &self.plan, claims, &mut events, &mut unj)?;
         if let Some(r) = self.s.released {
-            if let Some(late) = events.iter().filter(|e| e.time < r).min_by_key(|e| e.time) {
+            if let Some(late) = events.first_before(r) {
                 let rule = self.eng.pack.rules.get(late.rule as usize).map_or("", |r| r.id.as_str());
                 return Err(Error::Argument {
                     argument: "claims".into(),
@@ -138,7 +138,7 @@ impl<'e> Auditor<'e> {
                         "event of rule {rule:?} at {} (mdtrt_id {:?}{}) is before {}, the time up to which the auditor has already judged (latest event {} minus lateness {} s); batches must come in time order within the lateness",
                         format_datetime(late.time),
                         late.mdtrt_id,
-                        late.sn.as_deref().map(|s| format!(", feedetl_sn {s:?}")).unwrap_or_default(),
+                        late.sn.map(|s| format!(", feedetl_sn {s:?}")).unwrap_or_default(),
                         format_datetime(r),
                         self.s.watermark.map(format_datetime).unwrap_or_default(),
                         self.s.lateness
@@ -146,10 +146,14 @@ impl<'e> Auditor<'e> {
                 });
             }
         }
-        if let Some(max) = events.iter().map(|e| e.time).max() {
+        if let Some(max) = events.max_time() {
             self.s.watermark = Some(self.s.watermark.map_or(max, |w| w.max(max)));
         }
-        self.s.buffer.append(&mut events);
+        if self.s.buffer.len() == 0 {
+            self.s.buffer = events;
+        } else {
+            self.s.buffer.append(&events);
+        }
         if let Some(w) = self.s.watermark {
             let cutoff = w.saturating_sub(self.s.lateness);
             self.release(Some(cutoff), &mut out, &mut unj);
@@ -171,10 +175,8 @@ impl<'e> Auditor<'e> {
 
     /// Judges buffered events before `cutoff` (all when `None`) and drops state they made stale.
     fn release(&mut self, cutoff: Option<i64>, out: &mut CheckOutput, unj: &mut Unjudged) {
-        let (mut ready, keep): (Vec<Ev>, Vec<Ev>) =
-            std::mem::take(&mut self.s.buffer).into_iter().partition(|e| cutoff.is_none_or(|c| e.time < c));
-        self.s.buffer = keep;
-        ready.sort_unstable_by(cmp_ev);
+        let mut ready = self.s.buffer.take_before(cutoff);
+        ready.sort();
         let mut findings = Vec::new();
         self.s.state.feed(self.eng, &ready, &mut findings, unj);
         if let Some(c) = cutoff {

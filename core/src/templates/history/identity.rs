@@ -68,18 +68,18 @@ impl Identity {
             v.discr = discr;
             hits.push(v);
         };
-        if let (true, Some(g)) = (self.gend, ev.gend.as_deref()) {
+        if let (true, Some(g)) = (self.gend, ev.gend) {
             match gend {
                 Some((p, m)) if &**p != g => hit("性别", p.to_string(), g.to_string(), m, "gend"),
                 Some(_) => {}
-                None => *gend = Some((g.into(), ev.mdtrt_id.clone())),
+                None => *gend = Some((g.into(), ev.mdtrt_id.into())),
             }
         }
         if let (true, Some(b)) = (self.brdy, ev.brdy) {
             match brdy {
                 Some((p, m)) if day_of(*p) != day_of(b) => hit("出生日期", date(*p), date(b), m, "brdy"),
                 Some(_) => {}
-                None => *brdy = Some((b, ev.mdtrt_id.clone())),
+                None => *brdy = Some((b, ev.mdtrt_id.into())),
             }
         }
         if hits.is_empty() {

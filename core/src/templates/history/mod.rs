@@ -44,45 +44,47 @@ pub enum PartitionKey {
     TraceCode,
 }
 
-/// One event of a history rule: an encounter or a fee line (or one trace code of a line), owned,
-/// so that it can wait in a streaming buffer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Ev {
+/// One event of a history rule: an encounter or a fee line (or one trace code of a line), as
+/// read from the claims or from the event buffer (see `crate::history` `Events`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Ev<'a> {
     pub rule: u32,
     /// The partition key: psn_no, or the trace code.
-    pub key: Box<str>,
-    /// Knowledge row for knowledge-keyed templates, else 0.
+    pub key: &'a str,
+    /// Knowledge row for knowledge-keyed templates, else `NO_ROW`.
     pub sub: u32,
     /// Wall-clock seconds: fee_ocur_time for lines, begntime for encounters.
     pub time: i64,
     /// Stay end (endtime) for encounter events.
     pub end: Option<i64>,
-    pub mdtrt_id: Box<str>,
-    pub sn: Option<Box<str>>,
-    pub psn: Option<Box<str>>,
-    pub fac: Option<Box<str>>,
-    pub code: Option<Box<str>>,
-    pub name: Option<Box<str>>,
-    pub dept: Option<Box<str>>,
-    /// Line amount (det_item_fee_sumamt; per trace code for trace events), or the encounter's
+    pub mdtrt_id: &'a str,
+    pub sn: Option<&'a str>,
+    /// psn_no when the key is not the person (trace events).
+    pub psn: Option<&'a str>,
+    pub fac: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub dept: Option<&'a str>,
+    /// Line amount (det_item_fee_sumamt; pric for trace events), or the encounter's
     /// medfee_sumamt.
     pub amount: Option<f64>,
     pub cnt: Option<f64>,
     pub prd_days: Option<f64>,
     /// Scene bits of the encounter.
     pub scene: u8,
-    /// Main diagnosis code of the encounter.
-    pub diag: Option<Box<str>>,
+    /// Main diagnosis code of the encounter (readmission only).
+    pub diag: Option<&'a str>,
     /// dscg_31days_rinp_flag = 1 on this stay.
     pub planned: bool,
-    pub gend: Option<Box<str>>,
+    /// Sex and birth date (identity only).
+    pub gend: Option<&'a str>,
     pub brdy: Option<i64>,
 }
 
-impl Ev {
+impl Ev<'_> {
     /// The order events of one key are judged in, and the order of the streaming buffer.
     pub fn order_key(&self) -> (u32, &str, u32, i64, &str, Option<&str>) {
-        (self.rule, &self.key, self.sub, self.time, &self.mdtrt_id, self.sn.as_deref())
+        (self.rule, self.key, self.sub, self.time, self.mdtrt_id, self.sn)
     }
 }
 

@@ -58,7 +58,8 @@ impl Overlap {
         let inpatient = ev.scene & Scene::Inpatient.bit() != 0;
         let checked = ev.scene & self.scenes != 0;
         let inside = stays.iter().find(|s| {
-            day_of(s.begn) < day && (checked || (inpatient && s.fac.is_some() && ev.fac.is_some() && s.fac != ev.fac))
+            day_of(s.begn) < day
+                && (checked || (inpatient && s.fac.is_some() && ev.fac.is_some() && s.fac.as_deref() != ev.fac))
         });
         let out = match inside {
             Some(s) => {
@@ -70,10 +71,10 @@ impl Overlap {
         if inpatient {
             match ev.end {
                 Some(end) => stays.push(Stay {
-                    fac: ev.fac.clone(),
+                    fac: ev.fac.map(Into::into),
                     begn: ev.time,
                     end,
-                    mdtrt: ev.mdtrt_id.clone(),
+                    mdtrt: ev.mdtrt_id.into(),
                     diag: None,
                     planned: false,
                 }),

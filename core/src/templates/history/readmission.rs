@@ -76,7 +76,7 @@ impl Readmission {
     }
 
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
-        let (Some(end), Some(fac)) = (ev.end, ev.fac.as_deref()) else {
+        let (Some(end), Some(fac)) = (ev.end, ev.fac) else {
             return Outcome::Unjudged("endtime or fixmedins_code is null");
         };
         if !matches!(st, Some(St::Stays(_))) {
@@ -87,13 +87,13 @@ impl Readmission {
         let mut out = Outcome::Clear;
         if let Some(prev) = stays.iter().find(|s| s.fac.as_deref() == Some(fac)) {
             let gap = day - day_of(prev.end);
-            let same = match (ev.diag.as_deref(), prev.diag.as_deref()) {
+            let same = match (ev.diag, prev.diag.as_deref()) {
                 (Some(a), Some(b)) => category(a) == category(b),
                 _ => false,
             };
             if (0..=self.gap_days).contains(&gap)
                 && !prev.planned
-                && !self.excluded(ev.diag.as_deref())
+                && !self.excluded(ev.diag)
                 && (!self.same_category || same)
             {
                 let mut v = verdict(
@@ -112,8 +112,8 @@ impl Readmission {
             fac: Some(fac.into()),
             begn: ev.time,
             end,
-            mdtrt: ev.mdtrt_id.clone(),
-            diag: ev.diag.clone(),
+            mdtrt: ev.mdtrt_id.into(),
+            diag: ev.diag.map(Into::into),
             planned: ev.planned,
         };
         match stays.iter_mut().find(|s| s.fac.as_deref() == Some(fac)) {

@@ -80,7 +80,8 @@ pub(crate) fn pattern(same_facility: bool, gap_seconds: i64, near_seconds: i64) 
 
 impl Trace {
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
-        let sale = Sale { fac: ev.fac.clone(), time: ev.time, sn: ev.sn.clone(), mdtrt: ev.mdtrt_id.clone() };
+        let sale =
+            Sale { fac: ev.fac.map(Into::into), time: ev.time, sn: ev.sn.map(Into::into), mdtrt: ev.mdtrt_id.into() };
         let prev = match st.replace(St::Trace(Box::new(sale))) {
             Some(St::Trace(p)) => *p,
             _ => return Outcome::Clear,
@@ -88,7 +89,7 @@ impl Trace {
         if self.retention.is_some_and(|r| ev.time - prev.time > r) {
             return Outcome::Clear;
         }
-        let (Some(fac), Some(pfac)) = (ev.fac.as_deref(), prev.fac.as_deref()) else {
+        let (Some(fac), Some(pfac)) = (ev.fac, prev.fac.as_deref()) else {
             return Outcome::Unjudged("fixmedins_code unknown for a repeated trace code");
         };
         let p = pattern(fac == pfac, ev.time - prev.time, self.near);
