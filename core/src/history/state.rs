@@ -72,7 +72,15 @@ impl HistState {
                         }
                     };
                     let Some(slot) = slots.get_mut(i) else { continue };
-                    h.step(&mut slot.st, ev)
+                    let o = h.step(&mut slot.st, ev);
+                    // A state that holds nothing (no open stay) is not kept.
+                    if slot.st.as_ref().is_none_or(St::is_empty) {
+                        slots.swap_remove(i);
+                        if slots.is_empty() {
+                            self.persons.remove(ev.key);
+                        }
+                    }
+                    o
                 }
             };
             match outcome {

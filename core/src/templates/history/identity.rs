@@ -5,7 +5,7 @@
 //! State per person: the first sex and birth date with their encounter ids (about 60 bytes).
 //! Amount at risk: the flagged encounter's medfee_sumamt.
 
-use super::{verdict, Ev, First, Outcome, St};
+use super::{verdict, Ev, First, Outcome, Short, St};
 use crate::claims::ClaimsTable;
 use crate::error::{Error, Result};
 use crate::templates::{rule_param, KnowledgeUse, ParamKind, Params, TemplateSpec};
@@ -58,7 +58,7 @@ impl Identity {
             *st = Some(St::Identity(Box::default()));
         }
         let Some(St::Identity(first)) = st else { return Outcome::Clear };
-        let First { gend, brdy } = &mut **first;
+        let First { gend, gend_mdtrt, brdy, brdy_mdtrt } = &mut **first;
         let mut hits = Vec::new();
         let mut hit = |field: &'static str, prev: String, now: String, m: &str, discr: &'static str| {
             let mut v = verdict(
@@ -68,18 +68,30 @@ impl Identity {
             v.discr = discr;
             hits.push(v);
         };
+        let gm = gend_mdtrt.as_deref().unwrap_or_default();
         if let (true, Some(g)) = (self.gend, ev.gend) {
             match gend {
-                Some((p, m)) if &**p != g => hit("性别", p.to_string(), g.to_string(), m, "gend"),
+                Some(p) if p.as_str() != g => hit("性别", p.as_str().to_string(), g.to_string(), gm, "gend"),
                 Some(_) => {}
-                None => *gend = Some((g.into(), ev.mdtrt_id.into())),
+                None => {
+                    *gend = Some(Short::new(g));
+                    *gend_mdtrt = Some(ev.mdtrt_id.into());
+                }
             }
         }
         if let (true, Some(b)) = (self.brdy, ev.brdy) {
             match brdy {
-                Some((p, m)) if day_of(*p) != day_of(b) => hit("出生日期", date(*p), date(b), m, "brdy"),
+                Some(p) if day_of(*p) != day_of(b) => {
+                    let m = brdy_mdtrt.as_deref().or(gend_mdtrt.as_deref()).unwrap_or_default();
+                    hit("出生日期", date(*p), date(b), m, "brdy")
+                }
                 Some(_) => {}
-                None => *brdy = Some((b, ev.mdtrt_id.into())),
+                None => {
+                    *brdy = Some(b);
+                    if gend_mdtrt.as_deref() != Some(ev.mdtrt_id) {
+                        *brdy_mdtrt = Some(ev.mdtrt_id.into());
+                    }
+                }
             }
         }
         if hits.is_empty() {

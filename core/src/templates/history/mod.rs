@@ -108,11 +108,44 @@ pub(crate) struct Sale {
     pub mdtrt: Box<str>,
 }
 
-/// The first sex and birth date recorded for a person, with their encounters.
+/// The first sex and birth date recorded for a person, with the encounter of each; the birth
+/// date's encounter is stored only when it is not the sex's (the usual case shares it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct First {
-    pub gend: Option<(Box<str>, Box<str>)>,
-    pub brdy: Option<(i64, Box<str>)>,
+    pub gend: Option<Short>,
+    pub gend_mdtrt: Option<Box<str>>,
+    pub brdy: Option<i64>,
+    pub brdy_mdtrt: Option<Box<str>>,
+}
+
+/// A short string (a dictionary code such as a sex) held inline when it fits in 14 bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Short {
+    Inline(u8, [u8; 14]),
+    Heap(Box<str>),
+}
+
+impl Short {
+    pub fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        if b.len() <= 14 {
+            let mut a = [0u8; 14];
+            if let Some(dst) = a.get_mut(..b.len()) {
+                dst.copy_from_slice(b);
+            }
+            Short::Inline(b.len() as u8, a)
+        } else {
+            Short::Heap(s.into())
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            Short::Inline(n, a) => {
+                a.get(..usize::from(*n)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+            }
+            Short::Heap(s) => s,
+        }
+    }
 }
 
 /// The state of one (key, rule, knowledge row).
@@ -130,6 +163,17 @@ pub(crate) enum St {
     Trace(Box<Sale>),
     /// The first known sex and birth date, with the encounter they came from.
     Identity(Box<First>),
+}
+
+impl St {
+    /// Whether the state holds nothing (its slot can go).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            St::Stays(v) => v.is_empty(),
+            St::Window(d) => d.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 /// What a template found about one event.
