@@ -3,11 +3,13 @@
 //! This is most of a long stream's memory, so it is packed: a national trace code (all digits, up
 //! to 36 of them; the national 药品追溯码 has 20) is the key itself as a `u128`, any other code a
 //! boxed string in a second map; the facility is interned to 24 bits; the line and encounter ids
-//! (`feedetl_sn`, `mdtrt_id`, for the finding's related line and message) are appended to one
-//! byte arena. One code costs a 32-byte map entry (key 16, time 8, arena offset and facility 8)
-//! plus one control byte, times the table's spare capacity (the table is 44–88% full), plus its
-//! ids in the arena (3 + their length). Dropped codes leave holes in the arena; it is compacted when the
-//! holes are more than half of it.
+//! (`feedetl_sn`, `mdtrt_id`, for the finding's related line and message) go to a byte arena.
+//!
+//! One code costs a 32-byte map entry (key 16, time 8, arena offset and facility 8) plus one
+//! control byte, divided by the table's load (44–88%), plus its ids in the arena (3 + their
+//! length). The digit map is split into [`SHARDS`] tables so that growing one never holds two
+//! copies of the whole set, and the arena grows in fixed chunks (never reallocated or copied).
+//! Dropped codes leave holes in the arena; it is compacted when holes are more than half of it.
 
 use crate::engine::codes::FxHashMap;
 use crate::templates::history::Sale;
@@ -41,24 +43,79 @@ impl Last {
 }
 const SEP: u8 = 0x1f;
 
-/// The last settlement of each trace code of one rule.
+/// Number of digit-code tables.
+pub(crate) const SHARDS: usize = 64;
+/// Bytes per arena chunk.
+const CHUNK: usize = 1 << 24;
+
+/// Append-only bytes in fixed chunks; an offset is `chunk * CHUNK + position`.
 #[derive(Debug, Clone, Default, PartialEq)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    fn len(&self) -> u64 {
+        self.chunks.iter().map(|c| c.len() as u64).sum()
+    }
+
+    /// Appends `[len u16][a][sep][b]` and returns its offset.
+    fn push(&mut self, a: &[u8], b: &[u8]) -> u64 {
+        let n = 2 + a.len() + 1 + b.len();
+        let fits = self.chunks.last().is_some_and(|c| c.len() + n <= CHUNK);
+        if !fits {
+            // The first chunk grows on demand (small stores stay small); later ones are whole.
+            let cap = if self.chunks.is_empty() { n.max(256) } else { CHUNK };
+            self.chunks.push(Vec::with_capacity(cap));
+        }
+        let idx = self.chunks.len() - 1;
+        let Some(c) = self.chunks.last_mut() else { return u64::MAX };
+        let at = (idx * CHUNK + c.len()) as u64;
+        c.extend_from_slice(&((n - 2) as u16).to_le_bytes());
+        c.extend_from_slice(a);
+        c.push(SEP);
+        c.extend_from_slice(b);
+        at
+    }
+
+    /// The total length and body of the entry at `at` (empty when out of range).
+    fn entry(&self, at: u64) -> (u64, &[u8]) {
+        let (ci, pos) = ((at as usize) / CHUNK, (at as usize) % CHUNK);
+        let Some(c) = self.chunks.get(ci) else { return (2, &[]) };
+        let len = c.get(pos..pos + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map_or(0, u16::from_le_bytes);
+        let len = usize::from(len);
+        (2 + len as u64, c.get(pos + 2..pos + 2 + len).unwrap_or_default())
+    }
+}
+
+/// The last settlement of each trace code of one rule.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TraceStore {
-    digits: FxHashMap<u128, Last>,
+    digits: Vec<FxHashMap<u128, Last>>,
     other: FxHashMap<Box<str>, Last>,
     facs: Vec<Box<str>>,
     fac_ids: FxHashMap<Box<str>, u32>,
-    arena: Vec<u8>,
+    arena: Arena,
     /// Arena bytes still referenced.
     live: u64,
 }
 
-/// The length and body of the arena entry at `at` (empty when out of range).
-fn entry(arena: &[u8], at: u64) -> (u64, &[u8]) {
-    let at = at as usize;
-    let len = arena.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map_or(0, u16::from_le_bytes);
-    let len = usize::from(len);
-    (2 + len as u64, arena.get(at + 2..at + 2 + len).unwrap_or_default())
+impl Default for TraceStore {
+    fn default() -> Self {
+        TraceStore {
+            digits: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
+            other: FxHashMap::default(),
+            facs: Vec::new(),
+            fac_ids: FxHashMap::default(),
+            arena: Arena::default(),
+            live: 0,
+        }
+    }
+}
+
+/// The shard of a packed digit code: its value modulo the shard count (the last digits).
+fn shard(k: u128) -> usize {
+    ((k & ((1u128 << 120) - 1)) % SHARDS as u128) as usize
 }
 
 /// A code of at most 36 ASCII digits, packed with its length (so leading zeros count).
@@ -80,18 +137,18 @@ fn unpack(k: u128) -> String {
 impl TraceStore {
     /// Number of codes held.
     pub fn len(&self) -> usize {
-        self.digits.len() + self.other.len()
+        self.digits.iter().map(|d| d.len()).sum::<usize>() + self.other.len()
     }
 
     fn last(&self, code: &str) -> Option<Last> {
         match pack(code) {
-            Some(k) => self.digits.get(&k).copied(),
+            Some(k) => self.digits.get(shard(k)).and_then(|d| d.get(&k)).copied(),
             None => self.other.get(code).copied(),
         }
     }
 
     fn ids(&self, at: u64) -> (&str, &str) {
-        let s = std::str::from_utf8(entry(&self.arena, at).1).unwrap_or_default();
+        let s = std::str::from_utf8(self.arena.entry(at).1).unwrap_or_default();
         s.split_once(char::from(SEP)).unwrap_or((s, ""))
     }
 
@@ -139,20 +196,18 @@ impl TraceStore {
         let sn = sn.get(..sn.len().min(32_000)).unwrap_or_default();
         let md = mdtrt.as_bytes();
         let md = md.get(..md.len().min(32_000)).unwrap_or_default();
-        let len = sn.len() + 1 + md.len();
-        let at = self.arena.len() as u64;
-        self.arena.extend_from_slice(&(len as u16).to_le_bytes());
-        self.arena.extend_from_slice(sn);
-        self.arena.push(SEP);
-        self.arena.extend_from_slice(md);
-        self.live += 2 + len as u64;
+        let at = self.arena.push(sn, md);
+        self.live += 3 + (sn.len() + md.len()) as u64;
         let new = Last::new(time, at, fac);
         let old = match pack(code) {
-            Some(k) => self.digits.insert(k, new),
+            Some(k) => match self.digits.get_mut(shard(k)) {
+                Some(d) => d.insert(k, new),
+                None => None,
+            },
             None => self.other.insert(code.into(), new),
         };
         if let Some(o) = old {
-            self.live -= entry(&self.arena, o.at()).0.min(self.live);
+            self.live -= self.arena.entry(o.at()).0.min(self.live);
         }
     }
 
@@ -161,13 +216,15 @@ impl TraceStore {
     pub fn retain(&mut self, keep: impl Fn(i64) -> bool) {
         let mut freed = 0;
         let arena = &self.arena;
-        let len_at = |at: u64| entry(arena, at).0;
-        self.digits.retain(|_, l| {
-            keep(l.time) || {
-                freed += len_at(l.at());
-                false
-            }
-        });
+        let len_at = |at: u64| arena.entry(at).0;
+        for d in &mut self.digits {
+            d.retain(|_, l| {
+                keep(l.time) || {
+                    freed += len_at(l.at());
+                    false
+                }
+            });
+        }
         self.other.retain(|_, l| {
             keep(l.time) || {
                 freed += len_at(l.at());
@@ -175,23 +232,25 @@ impl TraceStore {
             }
         });
         self.live -= freed.min(self.live);
-        if self.live * 2 < self.arena.len() as u64 {
+        if self.live * 2 < self.arena.len() {
             self.compact();
         }
     }
 
     fn compact(&mut self) {
-        let mut arena = Vec::with_capacity(self.live as usize);
         let old = std::mem::take(&mut self.arena);
+        let mut arena = Arena::default();
         let mut move_one = |l: &mut Last| {
-            let (n, _) = entry(&old, l.at());
-            let at = l.at() as usize;
-            *l = l.with_at(arena.len() as u64);
-            arena.extend_from_slice(old.get(at..at + n as usize).unwrap_or_default());
+            let body = old.entry(l.at()).1;
+            let (a, b) = match body.iter().position(|c| *c == SEP) {
+                Some(i) => (body.get(..i).unwrap_or_default(), body.get(i + 1..).unwrap_or_default()),
+                None => (body, &[][..]),
+            };
+            *l = l.with_at(arena.push(a, b));
         };
-        self.digits.values_mut().for_each(&mut move_one);
+        self.digits.iter_mut().for_each(|d| d.values_mut().for_each(&mut move_one));
         self.other.values_mut().for_each(&mut move_one);
-        self.live = arena.len() as u64;
+        self.live = arena.len();
         self.arena = arena;
     }
 }
@@ -208,7 +267,11 @@ struct Repr {
 impl Serialize for TraceStore {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut codes: Vec<CodeRow> = Vec::with_capacity(self.len());
-        let keys = self.digits.keys().map(|k| unpack(*k)).chain(self.other.keys().map(|k| k.to_string()));
+        let keys = self
+            .digits
+            .iter()
+            .flat_map(|d| d.keys().map(|k| unpack(*k)))
+            .chain(self.other.keys().map(|k| k.to_string()));
         for code in keys {
             if let Some(sale) = self.get(&code) {
                 codes.push((
@@ -260,7 +323,7 @@ mod tests {
         t.retain(|time| time > 25);
         assert_eq!(t.len(), 1);
         assert_eq!(t.get("81000000000000000001"), Some(sale(30, "H3", "L3")));
-        assert!(t.arena.len() as u64 == t.live, "compacted");
+        assert_eq!(t.arena.len(), t.live, "compacted");
         let json = serde_json::to_string(&t).unwrap();
         let back: TraceStore = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("81000000000000000001"), t.get("81000000000000000001"));
