@@ -18,6 +18,8 @@
 //! * [`drg`]: a data-driven DRG grouper (`drg-scheme/1`: CHS-DRG 1.1 and regional variants).
 //! * [`dip`]: DIP catalogues (`dip-catalogue/1`) and matching a case to its disease group.
 //! * [`synth`]: seeded synthetic claims with injected violations and their ground truth.
+//! * [`history`]: patient-history rules across encounters: bulk, the streaming [`history::Auditor`],
+//!   and [`history::partition_claims`] for scale-out.
 //!
 //! ```
 //! use medaudit_core::{synth, CheckOptions, Engine, RulePack};
@@ -39,6 +41,7 @@ pub mod error;
 pub mod expr;
 pub mod findings;
 pub mod indicators;
+pub mod history;
 pub mod knowledge;
 pub mod national;
 pub mod pack;

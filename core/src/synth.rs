@@ -12,6 +12,8 @@
 //!
 //! No IO, no global state: the same [`Config`] gives the same claims on every machine.
 
+pub mod history;
+
 use crate::claims::Claims;
 use crate::time::{days_from_civil, DAY};
 use arrow_array::builder::{Float64Builder, StringBuilder, StringDictionaryBuilder};

@@ -156,6 +156,8 @@ impl<'a> Resolver<'a> {
     pub(crate) fn validate_all(&self) -> Result<()> {
         for spec in columns(self.table) {
             match spec.kind {
+                // The one list-valued column: a string of codes or a list of strings.
+                ColumnKind::Str if spec.name == "drug_trac_codg" => self.trace_codes().map(|_| ())?,
                 ColumnKind::Str => self.str(spec.name).map(|_| ())?,
                 ColumnKind::Num => self.num(spec.name).map(|_| ())?,
                 ColumnKind::Time => self.time(spec.name).map(|_| ())?,
@@ -196,6 +198,14 @@ impl<'a> Resolver<'a> {
         match self.array(name) {
             None => Ok(None),
             Some((a, n)) => TimeCol::new(a).map(Some).map_err(|m| self.err(n, m)),
+        }
+    }
+
+    /// The trace-code column (`drug_trac_codg`), a string or a list of strings.
+    pub(crate) fn trace_codes(&self) -> Result<Option<crate::history::TraceCol<'a>>> {
+        match self.array("drug_trac_codg") {
+            None => Ok(None),
+            Some((a, n)) => crate::history::TraceCol::new(a).map(Some).map_err(|m| self.err(n, m)),
         }
     }
 

@@ -81,7 +81,7 @@ const MDTRT: &[ColumnSpec] = &[
     c("endtime", Time, false, "结束时间 (discharge or visit end)"),
     c("dscg_way", Str, false, "离院方式"),
     c("die_date", Time, false, "死亡日期"),
-    c("medfee_sumamt", Num, false, "医疗费总额 of the settlement"),
+    c("medfee_sumamt", Num, false, "医疗费总额 of the settlement (also the amount at risk of encounter-level history findings)"),
     c("fulamt_ownpay_amt", Num, false, "全自费金额"),
     c("hifp_pay", Num, false, "统筹基金支出"),
     c("adm_dept_codg", Str, false, "入院科室编码"),
@@ -96,6 +96,12 @@ const MDTRT: &[ColumnSpec] = &[
     ),
     c("nwb_bir_wt", Num, false, "新生儿出生体重 in grams (DRG grouping of newborns)"),
     c("dscg_caty", Str, false, "出院科别 (discharge department; DRG schemes that split by department)"),
+    c(
+        "dscg_31days_rinp_flag",
+        Str,
+        false,
+        "出院31天内再住院计划标志: 1 planned (a readmission after this stay is not 分解住院)",
+    ),
 ];
 
 const DIAGNOSES: &[ColumnSpec] = &[
@@ -129,6 +135,12 @@ const FEE_DETAILS: &[ColumnSpec] = &[
     c("bilg_dr_code", Str, false, "开单医生编码"),
     c("rxno", Str, false, "处方号"),
     c("chrg_bchno", Str, false, "收费批次号"),
+    c(
+        "drug_trac_codg",
+        Str,
+        false,
+        "药品追溯码: codes separated by , ; | or whitespace, or a List/LargeList of strings",
+    ),
 ];
 
 /// The canonical columns of `table`.

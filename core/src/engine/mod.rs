@@ -20,7 +20,7 @@ pub(crate) mod builder;
 pub(crate) mod codes;
 pub(crate) mod compile;
 pub(crate) mod encounters;
-mod partition;
+pub(crate) mod partition;
 pub(crate) mod run;
 
 use crate::claims::Claims;
@@ -100,11 +100,14 @@ impl Engine {
 
     /// Checks claims and returns the findings.
     pub fn check(&self, claims: &Claims, options: &CheckOptions) -> Result<CheckOutput> {
-        if options.threads > 1 && !self.has_stay_rules() {
-            partition::check(self, claims, options)
+        let mut out = if options.threads > 1 && !self.has_stay_rules() {
+            partition::check(self, claims, options)?
         } else {
-            run::check(self, claims, options)
-        }
+            run::check(self, claims, options)?
+        };
+        // History rules see all encounters at once (see crate::history).
+        crate::history::check_into(self, claims, options, &mut out)?;
+        Ok(out)
     }
 }
 

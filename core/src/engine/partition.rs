@@ -96,7 +96,7 @@ fn slice_lines(claims: &Claims, lo: usize, hi: usize) -> Claims {
 
 /// Findings in the one-thread order (encounter, line, rule position, related line, knowledge
 /// point), unjudged counts summed.
-fn merge(eng: &Engine, outs: Vec<CheckOutput>) -> CheckOutput {
+pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>) -> CheckOutput {
     let pos: BTreeMap<&str, usize> = eng.pack.rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let rank = |id: &str| pos.get(id).copied().unwrap_or(usize::MAX);
     let mut findings = Vec::new();

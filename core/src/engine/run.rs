@@ -155,7 +155,12 @@ struct State<'a> {
 }
 
 pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
-    let active = active_rules(eng, opts)?;
+    let mut active = active_rules(eng, opts)?;
+    // History rules are judged across encounters by crate::history, not here.
+    active
+        .iter_mut()
+        .zip(&eng.rules)
+        .for_each(|(a, r)| *a &= !matches!(r.kernel, crate::templates::Kernel::History(_)));
     let map = &claims.column_map;
     let mut encs = EncTable::build(&claims.mdtrt, map, &eng.scenes)?;
     let wants_diagnoses = eng.rules.iter().enumerate().any(|(i, r)| {
@@ -215,7 +220,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
 
 use crate::claims::Claims;
 
-fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool>> {
+pub(crate) fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool>> {
     let mut active: Vec<bool> =
         eng.pack.rules.iter().map(|r| opts.stage.is_none_or(|s| r.stages.contains(&s))).collect();
     if let Some(ids) = &opts.rule_ids {
@@ -234,7 +239,7 @@ fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool>> {
     Ok(active)
 }
 
-fn check_needs(eng: &Engine, active: &[bool], claims: &Claims) -> Result<()> {
+pub(crate) fn check_needs(eng: &Engine, active: &[bool], claims: &Claims) -> Result<()> {
     for (i, rule) in eng.pack.rules.iter().enumerate() {
         if !active.get(i).copied().unwrap_or(false) {
             continue;

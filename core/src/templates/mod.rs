@@ -26,6 +26,7 @@
 //!
 //! The DRG templates share [`drg_case`]: they group the stay with a DRG scheme the engine was
 //! given (`Engine::builder(pack).drg_scheme(..)`, named by the rule's `params.scheme`).
+//! | `course`, `cycle_frequency`, `days_supply`, `readmission`, `frequent_visits`, `overlapping_care`, `trace_duplicate`, `identity_change` | [`history`] (one file each) | person or trace code, across encounters | 支付疗程, 周期超频次, 超量开药, 分解住院, 频繁就诊, 住院期间门诊/购药, 追溯码重复, 冒名就医 |
 //!
 //! Parameters resolve in one way for every template: a knowledge row's column of the parameter's
 //! name, else the rule's `params`, else the template default. This module never does IO.
@@ -43,6 +44,7 @@ pub(crate) mod drg_history;
 pub(crate) mod drg_low_standard;
 pub(crate) mod drg_readmission;
 pub(crate) mod drg_unsupported_coding;
+pub(crate) mod history;
 pub(crate) mod not_payable;
 pub(crate) mod pair;
 pub(crate) mod prescription;
@@ -158,6 +160,14 @@ pub static SPECS: &[&TemplateSpec] = &[
     &dip_cost_ratio::DIP_COST_RATIO,
     &drg_readmission::DRG_READMISSION,
     &drg_cost_shifting::DRG_COST_SHIFTING,
+    &history::course::COURSE,
+    &history::cycle::CYCLE_FREQUENCY,
+    &history::supply::DAYS_SUPPLY,
+    &history::readmission::READMISSION,
+    &history::frequent::FREQUENT_VISITS,
+    &history::overlap::OVERLAPPING_CARE,
+    &history::trace::TRACE_DUPLICATE,
+    &history::identity::IDENTITY_CHANGE,
 ];
 
 /// The template named `name`.
@@ -424,6 +434,7 @@ pub(crate) enum Kernel {
     Prescription(prescription::Rx),
     Expr(Box<expr::ExprRule>),
     Drg(Box<drg_case::DrgRule>),
+    History(history::Hist),
 }
 
 /// What a compiled template asks of the engine.
@@ -450,6 +461,9 @@ pub(crate) fn compile(
 ) -> Result<Compiled> {
     let p = Params { rule, kt };
     let rows = kt.map_or(0, KnowledgeTable::len);
+    if let Some(c) = history::compile(&p, rows) {
+        return c;
+    }
     match rule.template.name {
         "sex" | "insutype" | "hosp_level" | "scene" | "dept" => attribute::compile(&p, rows),
         "age" => age::compile(&p, rows),
@@ -558,7 +572,9 @@ pub(crate) fn eval_line(
         | Kernel::Prescription(_)
         | Kernel::Expr(_)
         // Stay-level kernels run after the lines (see drg_case::run).
-        | Kernel::Drg(_) => Ok(()),
+        | Kernel::Drg(_)
+        // Cross-encounter kernels run over all encounters at once (see crate::history).
+        | Kernel::History(_) => Ok(()),
     }
 }
 
