@@ -44,6 +44,7 @@ __all__ = [
     "RulePack",
     "RulePackError",
     "Summary",
+    "TABLES",
     "WhatIf",
     "__version__",
     "claims_from_json",
