@@ -530,6 +530,52 @@ MedauditStatus medaudit_check_arrow(const struct MedauditEngine *engine, struct 
  */
 MedauditStatus medaudit_claims_json_to_arrow(const char *claims_json, size_t claims_len, const char *table, struct ArrowArrayStream *out);
 
+/**
+ * Imports NHSA knowledge-point records (a JSON file of records as published: kp_id, rule_class,
+ * gz_code, med_codes, item_name, constraint, detect_logic, batch, published_at, supersedes) into a
+ * `medaudit-pack/1` rule pack, and reports what was interpreted.
+ *
+ * `path`: NUL-terminated UTF-8 file path. `options_json`: NULL or NUL-terminated JSON
+ * `{"internet_med_types": ["9901"], "indications_tsv": "<text>\t<ICD patterns>\t<label>\n…",
+ * "starter_indications": true, "std_prices": {"<operation code>": 1200.0}, "pack_id": "…"}`.
+ *
+ * On success `*out_pack` (length `*out_pack_len`) is the pack JSON, and `*out_coverage` (length
+ * `*out_coverage_len`) the coverage report as JSON (`total`, `interpreted`, `awaiting_mapping`,
+ * `not_interpreted`, `interpreted_share`, `judging_share`, `classes[]` with `rule_class`,
+ * `points`, `interpreted`, `not_interpreted[]` {`index`, `kp_id`, `reason`}, `reasons`, and
+ * `warnings[]`); both are library-owned: free each with `medaudit_string_free`. On failure all
+ * four are NULL/0.
+ *
+ * Status: `MEDAUDIT_NULL_POINTER` (path or an out pointer NULL); `MEDAUDIT_INVALID_UTF8`;
+ * `MEDAUDIT_INVALID_ARGUMENT` (the file cannot be read; the message names the path and the
+ * system error); `MEDAUDIT_INVALID_JSON` (bad options); `MEDAUDIT_KNOWLEDGE_ERROR` (malformed
+ * records: the message names the record index and field, `$[12].med_codes`);
+ * `MEDAUDIT_PACK_ERROR` (a bad indication pattern); `MEDAUDIT_INTERNAL`.
+ *
+ * Thread safety: any thread.
+ *
+ * # Safety
+ * `path` must be a NUL-terminated string; `options_json` NULL or NUL-terminated; the four out
+ * pointers valid for writes.
+ */
+MedauditStatus medaudit_national_import_file(const char *path, const char *options_json, char **out_pack, size_t *out_pack_len, char **out_coverage, size_t *out_coverage_len);
+
+/**
+ * Builds an engine from an NHSA knowledge-point records file (see
+ * `medaudit_national_import_file` for `path`, `options_json` and the errors): the whole national
+ * pack, ready to check claims. On success `*out` is a new engine (free it with
+ * `medaudit_engine_free`); if `out_coverage` is not NULL, `*out_coverage` (length
+ * `*out_coverage_len`, which must then be non-NULL) is the coverage report JSON, freed with
+ * `medaudit_string_free`. On failure `*out` is NULL and no report is given.
+ *
+ * Thread safety: any thread. Reloading a new batch: build a new engine, switch, free the old.
+ *
+ * # Safety
+ * As `medaudit_national_import_file`; `out` valid for writes; `out_coverage` NULL or valid for
+ * writes together with `out_coverage_len`.
+ */
+MedauditStatus medaudit_engine_new_national_file(const char *path, const char *options_json, struct MedauditEngine **out, char **out_coverage, size_t *out_coverage_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -4,7 +4,7 @@
 //!
 //! | column | type | meaning |
 //! |---|---|---|
-//! | `code` | string, required | the national code (or code prefix) the point applies to |
+//! | `code` | string, required | the national code (or code prefix) the point applies to; a point covering several codes lists them as `a\|b` (a JSON array in inline rows) |
 //! | `match` | string | `exact` or `prefix`, overriding the table's mode for this row |
 //! | `kp_id` | string | knowledge point id cited by findings (default `<table>#<row>`) |
 //! | `item_name` | string | item name for messages |

@@ -8,6 +8,8 @@
 //!   the Arrow variants accepted, the column map, and what a null means.
 //! * [`pack`]: the rule-pack JSON format and its validation.
 //! * [`knowledge`]: knowledge tables (知识点) keyed by exact code or prefix, versioned.
+//! * [`national`]: the published national knowledge-point records imported into a pack, with a
+//!   coverage report.
 //! * [`templates`]: the rule templates and where each lives.
 //! * [`Engine`]: a compiled pack; [`Engine::check`] returns [`CheckOutput`] (findings as records
 //!   or an Arrow batch).
@@ -34,6 +36,7 @@ mod engine;
 pub mod error;
 pub mod findings;
 pub mod knowledge;
+pub mod national;
 pub mod pack;
 pub mod synth;
 pub mod templates;

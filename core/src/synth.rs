@@ -22,6 +22,9 @@ use std::sync::Arc;
 
 pub mod drg;
 
+/// Claims whose codes are drawn from an imported national pack: see [`crate::national::synth`].
+pub use crate::national::synth::generate as generate_national;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -81,27 +84,27 @@ pub struct Synth {
 }
 
 /// SplitMix64: small, fast, good enough for test data, identical everywhere.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
         } else {
             self.next() % n
         }
     }
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
-    fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
+    pub(crate) fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
         let i = self.below(items.len() as u64) as usize;
         // `items` is never empty: every pool below is a non-empty constant.
         &items[i.min(items.len().saturating_sub(1))]

@@ -24,6 +24,7 @@ mod engine;
 /// cbindgen:ignore
 mod jni;
 mod jtree;
+mod national;
 mod options;
 mod prealert;
 mod status;

@@ -139,8 +139,13 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, payment: super::
             // A stay-level template reads its table whole; its rows select no fee lines.
             let by_line = rule.template.knowledge != templates::KnowledgeUse::Case;
             for row in (0..t.len()).filter(|_| by_line) {
-                let code = t.str("code", row)?.unwrap_or("");
-                add(code, row, 0, &mut index, &mut entries)?;
+                // One knowledge point may cover several codes: `a|b` (a JSON array in inline rows).
+                for code in t.str("code", row)?.unwrap_or("").split('|') {
+                    if code.is_empty() {
+                        return Err(Error::knowledge(t.name(), Some("code"), Some(row), "empty code in the code list"));
+                    }
+                    add(code, row, 0, &mut index, &mut entries)?;
+                }
             }
             for (key, row, role) in &c.extra_keys {
                 add(key, *row as usize, *role, &mut index, &mut entries)?;

@@ -222,7 +222,12 @@ impl RulePack {
     pub fn from_json(text: &str) -> Result<Self> {
         let root: Value =
             serde_json::from_str(text).map_err(|e| Error::PackJson { path: "$".into(), message: format!("{e}") })?;
-        let top = Obj::new(&root, Place::Path("$".into()), "")?;
+        Self::from_value(&root)
+    }
+
+    /// Validates a pack already decoded from JSON (see [`RulePack::from_json`]).
+    pub fn from_value(root: &Value) -> Result<Self> {
+        let top = Obj::new(root, Place::Path("$".into()), "")?;
         top.only(&["format", "id", "name", "version", "description", "scenes", "code_sets", "knowledge", "rules"])?;
         let format = top.req_str("format")?;
         if format != FORMAT {
