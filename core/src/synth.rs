@@ -22,9 +22,10 @@ use arrow_array::{ArrayRef, Date32Array, RecordBatch, TimestampSecondArray};
 use arrow_schema::{Field, Schema};
 use std::sync::Arc;
 
+pub mod drg;
+
 /// Claims whose codes are drawn from an imported national pack: see [`crate::national::synth`].
 pub use crate::national::synth::generate as generate_national;
-pub mod drg;
 
 /// What to generate.
 #[derive(Debug, Clone)]

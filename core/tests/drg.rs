@@ -660,3 +660,41 @@ fn dates_give_age_days_and_length_of_stay() {
     let out = beijing().group_claims(&c, &GroupOptions::default(), false).unwrap();
     assert_eq!(out.results[1].grouping.drg, "RC14", "7 days: the 6–12 day split");
 }
+
+#[test]
+fn ambiguous_group_and_rules_without_otherwise_from_scheme_data() {
+    let (json, files) = files("chs-drg-1.1");
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mdcs = v["mdcs"].as_array().unwrap();
+    let e = mdcs.iter().position(|m| m["code"] == "MDCE").unwrap();
+    // Enable MDCE's QY check (disabled in CHS-DRG 1.1): a pneumonia with a valid OR procedure that
+    // no surgical rule of MDCE describes (a colectomy) is ambiguous.
+    v["mdcs"][e]["qy"]["enabled"] = true.into();
+    let s = DrgScheme::load(&v.to_string(), &files).unwrap();
+    let c = case(1, 60, &["J18.900"], &["45.7300x007"]);
+    let g = s.group(&c, &GroupOptions::default());
+    assert_eq!((g.status, g.status_code, g.mdc, g.adrg, g.drg), (Status::Ambiguous, "QY", "MDCE", "QY", "EQY"));
+    // As published (QY disabled) the case falls to MDCE's medical rules.
+    assert_eq!(chs().group(&c, &GroupOptions::default()).drg, "ES35");
+    // A QY position past the end of the rules is refused with its path.
+    v["mdcs"][e]["qy"]["position"] = 999.into();
+    let err = DrgScheme::load(&v.to_string(), &files).err().unwrap().to_string();
+    assert!(err.contains(&format!("$.mdcs[{e}].qy.position: expected an index 0..=")), "{err}");
+
+    // `otherwise: null` (as in some regional variants): a rule whose splits all fail does not
+    // match and the next rule is tried. Make ES3's only split need an MCC.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rules = v["mdcs"][e]["adrg_rules"].as_array_mut().unwrap();
+    let es3 = rules.iter().position(|r| r["id"] == "ES3").unwrap();
+    rules[es3]["drgs"] = serde_json::json!([{"code": "ES31", "when": {"mcc": true}, "name": "x"}]);
+    rules[es3]["otherwise"] = serde_json::Value::Null;
+    let s2 = DrgScheme::load(&v.to_string(), &files).unwrap();
+    let g = s2.group(&case(1, 60, &["J18.900"], &[]), &GroupOptions::default());
+    assert_ne!(g.adrg, "ES3", "{g:?}");
+    assert_eq!(s2.group(&case(1, 60, &["J18.900", "J96.900x001"], &[]), &GroupOptions::default()).drg, "ES31");
+    // With a string otherwise, the bare ADRG is the result.
+    v["mdcs"][e]["adrg_rules"][es3]["otherwise"] = "ES3".into();
+    let s3 = DrgScheme::load(&v.to_string(), &files).unwrap();
+    let g = s3.group(&case(1, 60, &["J18.900"], &[]), &GroupOptions::default());
+    assert_eq!((g.status, g.adrg, g.drg), (Status::Grouped, "ES3", "ES3"));
+}

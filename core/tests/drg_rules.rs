@@ -245,6 +245,13 @@ fn cross_encounter_rules_follow_their_parameters() {
     // clean stays' same-category visits three weeks before admission.
     assert_eq!(count(&|v| v["rules"][5]["params"]["min_share"] = 0.4.into(), "DRG-SHIFT"), 0);
     assert!(count(&|v| v["rules"][5]["params"]["window_days"] = 30.into(), "DRG-SHIFT") > marks("shifted"));
+    // A knowledge point may list several codes (`a|b`, or an array in inline rows).
+    let listed = |v: &mut serde_json::Value| {
+        v["knowledge"]["coding_evidence"]["rows"][0]["code"] = serde_json::json!(["J95.8", "J96"])
+    };
+    assert_eq!(count(&listed, "DRG-CODING"), count(&|_| {}, "DRG-CODING"));
+    let dropped = |v: &mut serde_json::Value| v["knowledge"]["coding_evidence"]["rows"][0]["code"] = "J95.8|J97".into();
+    assert_eq!(count(&dropped, "DRG-CODING"), marks("upcoded_proc"));
     // Parameter errors name the rule and field.
     let mut v: serde_json::Value = serde_json::from_str(DRG_SAMPLE_PACK_JSON).unwrap();
     v["rules"][4]["params"]["window_days"] = 0.into();

@@ -12,14 +12,18 @@
 //! * loading the scheme (JSON + CSV texts → compiled form);
 //! * `DrgScheme::group` on each case (codes as strings, looked up per call);
 //! * `DrgScheme::group_claims` on the same cases as Arrow `mdtrt` + `diagnoses` + `operations`
-//!   (joining the tables, reading the columns, grouping, no trace), and `to_record_batch`.
+//!   (joining the tables, reading the columns, grouping, no trace), and `to_record_batch`;
+//! * `Engine::check` with the DRG sample pack (the six stay templates) on `synth::drg` stays
+//!   (N / 5 stays with their outpatient visits and fee lines), in stays per second.
 //!
 //! Throughput is cases per second of the calling thread's on-CPU time (so per core, not inflated
 //! by other processes); the best of R repetitions (default 5). Nothing here asserts a time.
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use medaudit_core::dip::DipCatalogue;
 use medaudit_core::drg::{Case, DrgScheme, GroupOptions, TextCase};
-use medaudit_core::{canonical_schema, Claims, ClaimsTable};
+use medaudit_core::synth::drg::{generate, DrgConfig, DIP_SAMPLE_CATALOGUE_JSON, DRG_SAMPLE_PACK_JSON};
+use medaudit_core::{canonical_schema, CheckOptions, Claims, ClaimsTable, Engine, RulePack};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -69,7 +73,7 @@ fn main() -> Res<()> {
         files.insert(f.clone(), std::fs::read_to_string(format!("{dir}/{f}"))?);
     }
     let t = Instant::now();
-    let scheme = DrgScheme::load(&json, &files)?;
+    let scheme = Arc::new(DrgScheme::load(&json, &files)?);
     println!("load chs-drg-1.1: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
 
     let text = std::fs::read_to_string(format!("{data}/opendrg-chs-drg-1.1/input_test_cases.csv"))?;
@@ -160,6 +164,19 @@ fn main() -> Res<()> {
         "group_claims() + to_record_batch(): best {:.1} ms CPU: {:.2} M cases/s/core",
         d.as_secs_f64() * 1e3,
         n as f64 / d.as_secs_f64() / 1e6
+    );
+
+    let stays = n / 5;
+    let data = generate(&DrgConfig { encounters: stays, seed: 1, violation_rate: 0.1 });
+    let engine = Engine::builder(RulePack::from_json(DRG_SAMPLE_PACK_JSON)?)
+        .drg_scheme(Arc::clone(&scheme))
+        .dip_catalogue(Arc::new(DipCatalogue::from_json(DIP_SAMPLE_CATALOGUE_JSON)?))
+        .build()?;
+    let d = best(reps, || engine.check(&data.claims, &CheckOptions::default()).map(|o| o.findings.len()));
+    println!(
+        "Engine::check, DRG sample pack (6 stay templates): {stays} stays, best {:.1} ms CPU: {:.2} M stays/s/core",
+        d.as_secs_f64() * 1e3,
+        stays as f64 / d.as_secs_f64() / 1e6
     );
     Ok(())
 }

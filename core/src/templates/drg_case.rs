@@ -46,9 +46,10 @@ pub(crate) struct DrgRule {
     pub weights_table: Option<String>,
     /// DRG code → (weight, row of the weights table).
     pub weights: FxHashMap<String, (f64, u32)>,
-    /// Code patterns of the rule's knowledge rows (`code`, prefix or exact), for templates that
+    /// Code patterns of the rule's knowledge rows (`code`, `a|b` for several; prefix or exact) with
+    /// their row, for templates that
     /// match diagnoses or procedures against them.
-    pub patterns: Vec<(String, bool)>,
+    pub patterns: Vec<(String, bool, usize)>,
 }
 
 impl DrgRule {
@@ -77,9 +78,15 @@ impl DrgRule {
     /// Rows of the rule's knowledge whose `code` matches `code`.
     pub fn rows_matching(&self, code: &str) -> impl Iterator<Item = usize> + '_ {
         let code = code.to_string();
-        self.patterns.iter().enumerate().filter_map(move |(i, (p, prefix))| {
+        let mut last = usize::MAX;
+        self.patterns.iter().filter_map(move |(p, prefix, row)| {
             let hit = if *prefix { code.starts_with(p.as_str()) } else { code == *p };
-            hit.then_some(i)
+            // A row listing several matching codes counts once.
+            let new = hit && *row != last;
+            if hit {
+                last = *row;
+            }
+            new.then_some(*row)
         })
     }
 }
@@ -96,21 +103,34 @@ fn read_weights(t: &KnowledgeTable) -> Result<FxHashMap<String, (f64, u32)>> {
     }
     let mut out = FxHashMap::default();
     for r in 0..t.len() {
-        let code = t.str("code", r)?.unwrap_or("").to_string();
         let w = t
             .num("weight", r)?
             .filter(|w| w.is_finite() && *w > 0.0)
             .ok_or_else(|| Error::knowledge(t.name(), Some("weight"), Some(r), "null or not a positive number"))?;
-        if let Some((_, first)) = out.insert(code.clone(), (w, r as u32)) {
-            return Err(Error::knowledge(
-                t.name(),
-                Some("code"),
-                Some(r),
-                format!("duplicate DRG {code:?} (first at row {first})"),
-            ));
+        for code in codes(t, r)? {
+            if let Some((_, first)) = out.insert(code.clone(), (w, r as u32)) {
+                return Err(Error::knowledge(
+                    t.name(),
+                    Some("code"),
+                    Some(r),
+                    format!("duplicate DRG {code:?} (first at row {first})"),
+                ));
+            }
         }
     }
     Ok(out)
+}
+
+/// The codes of a knowledge row: its `code`, split on `|` (one point may list several codes).
+fn codes(t: &KnowledgeTable, r: usize) -> Result<Vec<String>> {
+    t.str("code", r)?
+        .unwrap_or("")
+        .split('|')
+        .map(|c| match c.trim() {
+            "" => Err(Error::knowledge(t.name(), Some("code"), Some(r), "empty code in the code list")),
+            c => Ok(c.to_string()),
+        })
+        .collect()
 }
 
 /// Gives each DRG rule its scheme, weights and knowledge patterns. Called once the pack's rules are
@@ -156,14 +176,12 @@ pub(crate) fn link(
         let own = rule.knowledge.as_ref().and_then(|k| tables.get(k));
         if let Some(t) = own {
             let mode = rule.knowledge.as_ref().and_then(|k| pack.knowledge.get(k)).map_or(MatchMode::Exact, |d| d.mode);
-            d.patterns = (0..t.len())
-                .map(|r| {
-                    Ok((
-                        t.str("code", r)?.unwrap_or("").to_string(),
-                        crate::engine::compile::row_is_prefix(t, r, mode)?,
-                    ))
-                })
-                .collect::<Result<_>>()?;
+            let mut patterns = Vec::new();
+            for r in 0..t.len() {
+                let prefix = crate::engine::compile::row_is_prefix(t, r, mode)?;
+                patterns.extend(codes(t, r)?.into_iter().map(|c| (c, prefix, r)));
+            }
+            d.patterns = patterns;
         }
         let weights = match &d.kind {
             DrgKind::CostRatio(_) => own.map(|t| (t.name().to_string(), t)),
