@@ -464,8 +464,8 @@ MedauditStatus medaudit_check_claims_json(const struct MedauditEngine *engine, c
  * The batch call: checks claims given as Arrow C streams and returns the findings as an Arrow C
  * stream.
  *
- * Inputs: `fee_details` (required) and `mdtrt`, `diagnoses`, `operations` (each may be NULL for
- * "no rows"), each a stream of struct arrays (record batches) with the canonical national column
+ * Inputs: `fee_details`, `mdtrt`, `diagnoses`, `operations`, each NULL for a table the caller does
+ * not have (history rules over encounters need no fee lines), else a stream of struct arrays (record batches) with the canonical national column
  * names (or the caller's names mapped by `column_map`); strings may be Utf8, LargeUtf8,
  * Utf8View or dictionary-encoded, numbers any integer/float/decimal, times Date32/Date64 or
  * Timestamp (no zone or a China zone). Batches are used in place: nothing is copied.
@@ -489,8 +489,7 @@ MedauditStatus medaudit_check_claims_json(const struct MedauditEngine *engine, c
  * Ownership: the library takes every non-NULL input stream, whatever the status: it moves it out
  * (the caller's struct is marked released) and releases it before returning.
  *
- * Status: `MEDAUDIT_OK`; `MEDAUDIT_NULL_POINTER` (`fee_details`, `out_findings` or `engine`
- * NULL); `MEDAUDIT_INVALID_HANDLE`; `MEDAUDIT_INVALID_JSON` / `MEDAUDIT_INVALID_ARGUMENT`
+ * Status: `MEDAUDIT_OK`; `MEDAUDIT_NULL_POINTER` (`out_findings` or `engine` NULL); `MEDAUDIT_INVALID_HANDLE`; `MEDAUDIT_INVALID_JSON` / `MEDAUDIT_INVALID_ARGUMENT`
  * (options); `MEDAUDIT_ARROW_ERROR` (released stream, producer error, arrays that are not
  * structs, invalid buffers); `MEDAUDIT_COLUMN_ERROR` (missing required column, or a column of a
  * type the engine cannot read, naming table and column); `MEDAUDIT_VALUE_ERROR`;

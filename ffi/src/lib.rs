@@ -563,8 +563,8 @@ pub(crate) fn check_claims_text(
 /// The batch call: checks claims given as Arrow C streams and returns the findings as an Arrow C
 /// stream.
 ///
-/// Inputs: `fee_details` (required) and `mdtrt`, `diagnoses`, `operations` (each may be NULL for
-/// "no rows"), each a stream of struct arrays (record batches) with the canonical national column
+/// Inputs: `fee_details`, `mdtrt`, `diagnoses`, `operations`, each NULL for a table the caller does
+/// not have (history rules over encounters need no fee lines), else a stream of struct arrays (record batches) with the canonical national column
 /// names (or the caller's names mapped by `column_map`); strings may be Utf8, LargeUtf8,
 /// Utf8View or dictionary-encoded, numbers any integer/float/decimal, times Date32/Date64 or
 /// Timestamp (no zone or a China zone). Batches are used in place: nothing is copied.
@@ -588,8 +588,7 @@ pub(crate) fn check_claims_text(
 /// Ownership: the library takes every non-NULL input stream, whatever the status: it moves it out
 /// (the caller's struct is marked released) and releases it before returning.
 ///
-/// Status: `MEDAUDIT_OK`; `MEDAUDIT_NULL_POINTER` (`fee_details`, `out_findings` or `engine`
-/// NULL); `MEDAUDIT_INVALID_HANDLE`; `MEDAUDIT_INVALID_JSON` / `MEDAUDIT_INVALID_ARGUMENT`
+/// Status: `MEDAUDIT_OK`; `MEDAUDIT_NULL_POINTER` (`out_findings` or `engine` NULL); `MEDAUDIT_INVALID_HANDLE`; `MEDAUDIT_INVALID_JSON` / `MEDAUDIT_INVALID_ARGUMENT`
 /// (options); `MEDAUDIT_ARROW_ERROR` (released stream, producer error, arrays that are not
 /// structs, invalid buffers); `MEDAUDIT_COLUMN_ERROR` (missing required column, or a column of a
 /// type the engine cannot read, naming table and column); `MEDAUDIT_VALUE_ERROR`;
@@ -628,11 +627,12 @@ pub unsafe extern "C" fn medaudit_check_arrow(
         }
         need(out_findings, "out_findings")?;
         let eng = engine::lookup(engine)?;
-        let fee = fee.ok_or_else(|| FfiError::null("fee_details"))?;
         // SAFETY: NULL or NUL-terminated by contract.
         let opts = options::parse(unsafe { text::borrow_opt_cstr(options_json, "options_json") }?)?;
         let mut claims = Claims { column_map: opts.column_map.unwrap_or_default(), ..Claims::default() };
-        claims.fee_details = arrow::read_stream(fee, "fee_details")?;
+        if let Some(s) = fee {
+            claims.fee_details = arrow::read_stream(s, "fee_details")?;
+        }
         if let Some(s) = enc {
             claims.mdtrt = arrow::read_stream(s, "mdtrt")?;
         }

@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
       struct ArrowArrayStream res;
       /* a table the claims do not have is a NULL stream, as the JSON call sees no such table */
 #define OR_NULL(s) ((s).release ? &(s) : NULL)
-      st = medaudit_check_arrow(engine, &in[3], OR_NULL(in[0]), OR_NULL(in[1]), OR_NULL(in[2]), arrow_options, &res);
+      st = medaudit_check_arrow(engine, OR_NULL(in[3]), OR_NULL(in[0]), OR_NULL(in[1]), OR_NULL(in[2]), arrow_options, &res);
       if (st == MEDAUDIT_OK) {
         at_findings f;
         if (at_read_findings(&res, &f) == 0) print_arrow_findings(&f);

@@ -23,7 +23,7 @@ static const char *RECORDS =
 static const char *CLAIMS =
     "{\"mdtrt\": [{\"mdtrt_id\": \"M1\", \"gend\": \"1\"}],"
     " \"fee_details\": [{\"feedetl_sn\": \"L1\", \"mdtrt_id\": \"M1\", \"hilist_code\": \"ZD03AAA0043010100166\","
-    "  \"det_item_fee_sumamt\": 30.5}]}";
+    "  \"fee_ocur_time\": \"2026-03-01 09:00:00\", \"det_item_fee_sumamt\": 30.5}]}";
 
 /* The whole national pack reads every column its templates need. */
 static const char *CLAIMS_FULL =
@@ -55,9 +55,11 @@ static void test_import_file(const char *good) {
   EXPECT_STATUS(medaudit_national_import_file(good, NULL, &pack, &pack_len, &cov, &cov_len), MEDAUDIT_OK);
   CHECK(pack && pack_len == strlen(pack) && strstr(pack, "\"medaudit-pack/1\""), "pack %s", nz(pack));
   CHECK(pack && strstr(pack, "\"drug_sex\"") && strstr(pack, "KP-1"), "%s", "pack lacks the sex rule or its point");
-  CHECK(cov && cov_len == strlen(cov) && strstr(cov, "\"total\":2") && strstr(cov, "\"interpreted\":1"), "coverage %s",
+  CHECK(cov && cov_len == strlen(cov) && strstr(cov, "\"total\":2") && strstr(cov, "\"interpreted\":2"), "coverage %s",
         nz(cov));
-  CHECK(cov && strstr(cov, "needs the history template course"), "coverage %s", nz(cov));
+  /* The payment-course point becomes a rule of the history template `course`. */
+  CHECK(pack && strstr(pack, "\"drug_course\"") && strstr(pack, "\"course\"") && strstr(pack, "KP-2"), "%s",
+        "pack lacks the course rule or its point");
   EXPECT_STATUS(medaudit_string_free(pack), MEDAUDIT_OK);
   EXPECT_STATUS(medaudit_string_free(cov), MEDAUDIT_OK);
 

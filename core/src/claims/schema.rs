@@ -81,7 +81,12 @@ const MDTRT: &[ColumnSpec] = &[
     c("endtime", Time, false, "结束时间 (discharge or visit end)"),
     c("dscg_way", Str, false, "离院方式"),
     c("die_date", Time, false, "死亡日期"),
-    c("medfee_sumamt", Num, false, "医疗费总额 of the settlement (also the amount at risk of encounter-level history findings)"),
+    c(
+        "medfee_sumamt",
+        Num,
+        false,
+        "医疗费总额 of the settlement (also the amount at risk of encounter-level history findings)",
+    ),
     c("fulamt_ownpay_amt", Num, false, "全自费金额"),
     c("hifp_pay", Num, false, "统筹基金支出"),
     c("adm_dept_codg", Str, false, "入院科室编码"),
