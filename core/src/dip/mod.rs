@@ -7,7 +7,7 @@
 //! no operation); cases that fit no core group fall into comprehensive groups (综合病种) by
 //! diagnosis category and treatment type (手术 / 操作 / 保守); auxiliary adjustments (辅助目录:
 //! age, length of stay, severity by secondary diagnosis) multiply the score. The format is
-//! documented in NOTES-drg.md (section "DIP catalogue format").
+//! documented in core/src/dip/FORMAT.md.
 //!
 //! Matching, for a case with principal diagnosis `p` and procedures `P`:
 //!

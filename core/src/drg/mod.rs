@@ -1,6 +1,9 @@
 //! DRG grouping from data: a `drg-scheme/1` grouping scheme (CHS-DRG 1.1, its regional variants)
 //! loaded from its JSON and CSV texts, compiled, and run on one case or on Arrow claims.
 //!
+//! Statuses, invalid reasons, the trace, the case fields read from claims and the stay templates
+//! are tabulated in core/src/drg/GROUPER.md.
+//!
 //! * [`DrgScheme::load`]: scheme.json + the CSV tables (by file name) → a compiled scheme; every
 //!   error names the file and the JSON path or CSV line. A scheme that uses a primitive this
 //!   grouper does not implement is refused, so a regional variant either runs exactly from its

@@ -12,7 +12,7 @@
 //! * the evaluator runs the program column by column over selection vectors (no per-row tree walk
 //!   over dynamic values); the engine glue is the `expr` template (core/src/templates/expr.rs).
 //!
-//! The language reference (grammar, operators, functions, null rules) is NOTES-expr.md and the
+//! The language reference (grammar, operators, functions, null rules) is core/src/expr/LANGUAGE.md and the
 //! `expr` template's documentation. This module never reads claims on its own and never panics on
 //! any input text: every error names the rule, the field and the position.
 

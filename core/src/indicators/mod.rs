@@ -1,5 +1,8 @@
 //! Provider indicators (医疗机构监管指标) and peer flags, to rank where to inspect first (飞检).
 //!
+//! The indicator definitions, item classes, dimensions and the pack section are tabulated in
+//! core/src/indicators/INDICATORS.md.
+//!
 //! [`compute`] groups encounters by facility (`fixmedins_code`) and the configured dimensions
 //! (`month`; department `adm_dept_codg`, doctor `atddr_no`, DRG group `drg_code`, or any string
 //! column of `mdtrt`; or the lines' billing department `bilg_dept_codg` / doctor `bilg_dr_code`,

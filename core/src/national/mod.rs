@@ -3,6 +3,9 @@
 //! rule class and inline knowledge tables, plus a [`Coverage`] report that accounts for every
 //! point: interpreted into an executable check, or not, and why.
 //!
+//! How each rule class is read from its constraint texts is tabulated in
+//! core/src/national/RULE_CLASSES.md.
+//!
 //! * [`records`](parse_records): reading the records (errors name the record index and field).
 //! * [`constraints`]: pure interpretation of the constraint texts (sex, ages, facility level,
 //!   inpatient-only, frequency units, pair windows, courses, cycles, herbs).

@@ -1,10 +1,10 @@
 //! The cross-encounter view the stay templates `drg_readmission` and `drg_cost_shifting` read:
 //! every encounter of the check call, ordered by (person, facility, start time).
 //!
-//! This is a seam, not a history mechanism: it sees only the encounters of one check call, keeps
-//! no state between calls, and is rebuilt per call. When the general patient-history mechanism
-//! (branch `history`) is merged, these two templates should read that instead, through the same
-//! three questions asked here ([`History::before`], [`History::around`], [`History::info`]); the
+//! This is a view, not the patient-history mechanism of [`crate::history`]: it sees only the
+//! encounters of one check call, keeps no state between calls, and does not stream. Moving these
+//! two templates onto [`crate::history`] (events carrying the stay's DRG group) is open work; they
+//! ask only three questions ([`History::before`], [`History::around`], [`History::info`]), so the
 //! templates' logic does not depend on how the encounters are found.
 
 use crate::engine::encounters::EncTable;

@@ -1,5 +1,5 @@
 //! `expr`: a rule whose condition is an expression analysts write (see [`crate::expr`] and
-//! NOTES-expr.md for the language).
+//! core/src/expr/LANGUAGE.md for the language).
 //!
 //! Scope: a rule that reads `line.<column>` outside aggregates, or that has a knowledge table,
 //! judges fee lines; any other rule judges encounters (every `mdtrt` encounter that has fee lines
