@@ -299,3 +299,33 @@ fn history_rules_give_the_same_findings_on_several_threads() {
     let many = eng.check(&data.claims, &CheckOptions { threads: 4, ..Default::default() }).unwrap();
     assert_eq!(one, many);
 }
+
+#[test]
+fn trace_codes_as_json_arrays_become_a_list_column() {
+    let eng = engine();
+    let c = claims_from_json(
+        &json!({"mdtrt": [{"mdtrt_id": "M1", "psn_no": "P1", "fixmedins_code": "H1", "med_type": "11", "begntime": "2026-03-01 09:00:00"},
+                          {"mdtrt_id": "M2", "psn_no": "P2", "fixmedins_code": "H1", "med_type": "11", "begntime": "2026-03-02 09:00:00"}],
+                "fee_details": [
+                  {"feedetl_sn": "L1", "mdtrt_id": "M1", "hilist_code": "X", "fee_ocur_time": "2026-03-01 09:10:00", "pric": 3.5, "drug_trac_codg": ["811", "812"]},
+                  {"feedetl_sn": "L2", "mdtrt_id": "M2", "hilist_code": "X", "fee_ocur_time": "2026-03-02 09:10:00", "pric": 3.5, "drug_trac_codg": ["812"]},
+                  {"feedetl_sn": "L3", "mdtrt_id": "M2", "hilist_code": "X", "fee_ocur_time": "2026-03-02 09:10:00", "drug_trac_codg": null}]}),
+        "$",
+    )
+    .unwrap();
+    let dt = c.fee_details[0].schema().field_with_name("drug_trac_codg").unwrap().data_type().clone();
+    assert!(matches!(dt, arrow_schema::DataType::List(_)), "{dt}");
+    let opts = CheckOptions { rule_ids: Some(vec!["trace_duplicate".into()]), ..Default::default() };
+    let out = eng.check(&c, &opts).unwrap();
+    assert_eq!(out.findings.len(), 1);
+    assert_eq!(out.findings[0].feedetl_sn.as_deref(), Some("L2"));
+    assert_eq!(out.findings[0].related_feedetl_sn.as_deref(), Some("L1"));
+    assert!(out.findings[0].message.contains("疑似串换"), "{}", out.findings[0].message);
+    assert_eq!(out.findings[0].amount, Some(3.5));
+    let bad = claims_from_json(
+        &json!({"fee_details": [{"feedetl_sn": "L1", "mdtrt_id": "M1", "hilist_code": "X", "drug_trac_codg": ["811", 7]}]}),
+        "$",
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("$.fee_details[0].drug_trac_codg[1]"), "{bad}");
+}

@@ -468,7 +468,8 @@ fn reference(w: &World) -> Expect {
             };
             ex.hit("trace", u.1, Some(u.2), Some(p.2), Some(w.lines[u.3].pric), format!("{code}已于"));
             if let Some(last) = ex.findings.last_mut() {
-                last.5 = format!("{code}已于{}在{fp}结算（{}），重复结算，疑似{pattern}", format_datetime(p.0), p.1);
+                last.5 =
+                    format!("{code}已于{}在{fp}结算（明细{}），重复结算，疑似{pattern}", format_datetime(p.0), p.2);
             }
         }
     }

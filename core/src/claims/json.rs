@@ -17,7 +17,8 @@
 //! clock. `types` forces another Arrow type for a column, to exercise the accepted variants (and
 //! the rejected ones): `utf8`, `large_utf8`, `utf8_view`, `dict_utf8`, `float64`, `float32`,
 //! `int64`, `int32`, `decimal128`, `timestamp[s]`, `timestamp[ms]`, `timestamp[us, <zone>]`,
-//! `date32`, `boolean`. Columns that are not canonical are kept with an inferred type. Errors name
+//! `date32`, `boolean`, `list_utf8` (a list of strings per row; `drug_trac_codg` given as JSON
+//! arrays becomes one). Columns that are not canonical are kept with an inferred type. Errors name
 //! the JSON path of the value at fault.
 
 use super::{columns, Claims, ClaimsTable, ColumnKind};
@@ -138,6 +139,12 @@ fn table_from_rows(
             }
             None => match canonical {
                 Some(c) => match (c.kind, c.name) {
+                    // Trace codes given as JSON arrays become a list column.
+                    (ColumnKind::Str, "drug_trac_codg")
+                        if rows.iter().any(|r| r.get(name).is_some_and(Value::is_array)) =>
+                    {
+                        "list_utf8".into()
+                    }
                     (ColumnKind::Str, _) => "utf8".into(),
                     (ColumnKind::Num, _) => "float64".into(),
                     (ColumnKind::Time, "brdy" | "die_date") => "date32".into(),
@@ -243,6 +250,33 @@ fn build(ty: &str, vals: &[&Value], at: &dyn Fn(usize) -> String) -> Result<Arra
                     Value::Null => b.append_null(),
                     Value::Bool(x) => b.append_value(*x),
                     other => return Err(arg(at(i), format!("expected a boolean, found {}", type_name(other)))),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        "list_utf8" => {
+            // A list of strings per row (the trace-code column); null is a null list.
+            let mut b = arrow_array::builder::ListBuilder::new(StringBuilder::new());
+            for (i, v) in vals.iter().enumerate() {
+                match v {
+                    Value::Null => b.append(false),
+                    Value::Array(items) => {
+                        for (k, x) in items.iter().enumerate() {
+                            match x {
+                                Value::String(c) => b.values().append_value(c),
+                                other => {
+                                    return Err(arg(
+                                        format!("{}[{k}]", at(i)),
+                                        format!("expected a string, found {}", type_name(other)),
+                                    ))
+                                }
+                            }
+                        }
+                        b.append(true);
+                    }
+                    other => {
+                        return Err(arg(at(i), format!("expected an array of strings, found {}", type_name(other))))
+                    }
                 }
             }
             Arc::new(b.finish())

@@ -100,7 +100,7 @@ pub(crate) fn check_into(eng: &Engine, claims: &Claims, opts: &CheckOptions, out
     extract::extract(eng, &plan, claims, &mut events, &mut unj)?;
     events.sort();
     let mut findings = Vec::new();
-    state::HistState::default().feed(eng, &events, &mut findings, &mut unj);
+    state::HistState::default().feed(eng, &events, &mut findings, &mut unj)?;
     merge(eng, out, findings, &unj);
     Ok(())
 }

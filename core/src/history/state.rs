@@ -8,6 +8,7 @@ use super::extract::Unjudged;
 use super::trace_store::TraceStore;
 use crate::engine::codes::FxHashMap;
 use crate::engine::{Engine, NO_ROW};
+use crate::error::Result;
 use crate::findings::{money, render, stable_id, Finding};
 use crate::templates::history::{Ev, Hist, Outcome, PartitionKey, St, Verdict};
 use crate::templates::Kernel;
@@ -38,7 +39,13 @@ fn hist(eng: &Engine, rule: u32) -> Option<&Hist> {
 
 impl HistState {
     /// Judges `events`, sorted by [`Ev::order_key`], in order.
-    pub fn feed(&mut self, eng: &Engine, events: &Events, findings: &mut Vec<Finding>, unj: &mut Unjudged) {
+    pub fn feed(
+        &mut self,
+        eng: &Engine,
+        events: &Events,
+        findings: &mut Vec<Finding>,
+        unj: &mut Unjudged,
+    ) -> Result<()> {
         for ev in events.iter() {
             let ev = &ev;
             let Some(h) = hist(eng, ev.rule) else { continue };
@@ -47,13 +54,13 @@ impl HistState {
                     let store = self.traces.entry(ev.rule).or_default();
                     // A code seen for the first time (nearly all of them) is only recorded.
                     if !store.contains(ev.key) {
-                        store.record(ev.key, ev.time, ev.fac, ev.sn, ev.mdtrt_id);
+                        store.record(ev.key, ev.time, ev.fac, ev.sn)?;
                         continue;
                     }
                     let mut st = store.get(ev.key).map(|s| St::Trace(Box::new(s)));
                     let o = h.step(&mut st, ev);
                     if let Some(St::Trace(s)) = &st {
-                        store.put(ev.key, s);
+                        store.put(ev.key, s)?;
                     }
                     o
                 }
@@ -89,13 +96,14 @@ impl HistState {
                 Outcome::Hits(vs) => findings.extend(vs.into_iter().filter_map(|v| finding(eng, h, ev, v))),
             }
         }
+        Ok(())
     }
 
     /// Drops state no later event (all at or after `cutoff`) can need.
     pub fn sweep(&mut self, eng: &Engine, cutoff: i64) {
         self.persons.retain(|_, slots| {
             slots.retain_mut(|s| match (hist(eng, s.rule), s.st.as_mut()) {
-                (Some(h), Some(st)) => h.retain(st, cutoff),
+                (Some(h), Some(st)) => h.retain(st, s.sub, cutoff),
                 _ => false,
             });
             !slots.is_empty()

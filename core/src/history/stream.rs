@@ -156,7 +156,7 @@ impl<'e> Auditor<'e> {
         }
         if let Some(w) = self.s.watermark {
             let cutoff = w.saturating_sub(self.s.lateness);
-            self.release(Some(cutoff), &mut out, &mut unj);
+            self.release(Some(cutoff), &mut out, &mut unj)?;
         } else {
             merge(self.eng, &mut out, Vec::new(), &unj);
         }
@@ -169,16 +169,18 @@ impl<'e> Auditor<'e> {
         let mut out = CheckOutput::default();
         let mut unj = Unjudged::new();
         let end = self.s.watermark.map(|w| w.saturating_add(1));
-        self.release(end, &mut out, &mut unj);
+        self.release(end, &mut out, &mut unj)?;
         Ok(out)
     }
 
     /// Judges buffered events before `cutoff` (all when `None`) and drops state they made stale.
-    fn release(&mut self, cutoff: Option<i64>, out: &mut CheckOutput, unj: &mut Unjudged) {
+    /// Fails only when the trace-code state is full (16 GiB of line ids); the auditor should
+    /// then be dropped.
+    fn release(&mut self, cutoff: Option<i64>, out: &mut CheckOutput, unj: &mut Unjudged) -> Result<()> {
         let mut ready = self.s.buffer.take_before(cutoff);
         ready.sort();
         let mut findings = Vec::new();
-        self.s.state.feed(self.eng, &ready, &mut findings, unj);
+        self.s.state.feed(self.eng, &ready, &mut findings, unj)?;
         if let Some(c) = cutoff {
             let prev = self.s.released;
             if prev.is_none_or(|p| c > p) {
@@ -191,6 +193,7 @@ impl<'e> Auditor<'e> {
             }
         }
         merge(self.eng, out, findings, unj);
+        Ok(())
     }
 
     /// The size of the state.

@@ -9,6 +9,16 @@ use arrow_schema::DataType;
 use smallvec::SmallVec;
 
 /// A trace-code column of any accepted physical type.
+///
+/// ```
+/// use arrow_array::{ArrayRef, StringArray};
+/// use medaudit_core::history::TraceCol;
+/// use std::sync::Arc;
+/// let a: ArrayRef = Arc::new(StringArray::from(vec![Some("81000000000000000001,81000000000000000002"), None]));
+/// let col = TraceCol::new(&a).unwrap();
+/// assert_eq!(col.codes(0).len(), 2);
+/// assert!(col.codes(1).is_empty());
+/// ```
 #[derive(Clone, Copy)]
 pub enum TraceCol<'a> {
     /// Codes joined in one string per row.

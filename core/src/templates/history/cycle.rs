@@ -59,6 +59,11 @@ pub(crate) fn window_step(recent: &mut VecDeque<i64>, day: i64, max: usize, wind
 }
 
 impl Cycle {
+    /// The window of knowledge row `sub` (0 when unknown: then nothing is kept).
+    pub(crate) fn window_days(&self, sub: u32) -> i64 {
+        self.rows.get(sub as usize).map_or(0, |r| r.1)
+    }
+
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
         let Some(&(max, w)) = self.rows.get(ev.sub as usize) else { return Outcome::Clear };
         if !matches!(st, Some(St::Window(_))) {

@@ -105,7 +105,6 @@ pub(crate) struct Sale {
     pub fac: Option<Box<str>>,
     pub time: i64,
     pub sn: Option<Box<str>>,
-    pub mdtrt: Box<str>,
 }
 
 /// The first sex and birth date recorded for a person, with the encounter of each; the birth
@@ -258,8 +257,18 @@ impl Hist {
 
     /// Drops state that can no longer change any finding once every later event is at or after
     /// `cutoff` (wall-clock seconds). Returns false when the whole state can go.
-    pub fn retain(&self, st: &mut St, cutoff: i64) -> bool {
+    pub fn retain(&self, st: &mut St, sub: u32, cutoff: i64) -> bool {
+        let today = crate::time::day_of(cutoff);
         match (self, st) {
+            // Uses before the window of any later use; a supply used up before any later fill.
+            (Hist::Cycle(c), St::Window(d)) => {
+                let w = c.window_days(sub);
+                while d.front().is_some_and(|f| *f < today - w + 1) {
+                    d.pop_front();
+                }
+                !d.is_empty()
+            }
+            (Hist::Supply(_), St::Supply(until)) => *until > today as f64,
             (Hist::Readmission(k), St::Stays(v)) => {
                 v.retain(|s| crate::time::day_of(cutoff) - crate::time::day_of(s.end) <= k.gap_days);
                 !v.is_empty()

@@ -11,9 +11,9 @@
 //! With `retention_days`, a settlement more than that many days after the previous one starts
 //! afresh (and state older than that is dropped while streaming).
 //!
-//! State per trace code: its last settlement (time, facility, line, encounter: about 90 bytes
-//! plus the code). Amount at risk: the line's det_item_fee_sumamt divided by the number of codes
-//! on the line.
+//! State per trace code: its last settlement (time, facility, line id), packed by the history
+//! engine's trace store into about 30–55 bytes plus the line id. Amount at risk: the line's unit
+//! price `pric` (a trace code marks one sale unit).
 
 use super::{verdict, Ev, Outcome, Sale, St};
 use crate::claims::ClaimsTable;
@@ -36,9 +36,9 @@ pub static TRACE_DUPLICATE: TemplateSpec = TemplateSpec {
         ),
         rule_param("retention_days", ParamKind::Num, false, "forget a code after this many days without a settlement"),
     ],
-    placeholders: &["trace_code", "pattern", "prev_fixmedins", "prev_time", "prev_mdtrt_id"],
-    default_message: "追溯码{trace_code}已于{prev_time}在{prev_fixmedins}结算（{prev_mdtrt_id}），重复结算，疑似{pattern}",
-    amount: "det_item_fee_sumamt / number of trace codes on the line",
+    placeholders: &["trace_code", "pattern", "prev_fixmedins", "prev_time", "prev_feedetl_sn"],
+    default_message: "追溯码{trace_code}已于{prev_time}在{prev_fixmedins}结算（明细{prev_feedetl_sn}），重复结算，疑似{pattern}",
+    amount: "the line's pric (a trace code marks one sale unit)",
     needs: &[
         (ClaimsTable::FeeDetails, "drug_trac_codg"),
         (ClaimsTable::FeeDetails, "fee_ocur_time"),
@@ -80,8 +80,7 @@ pub(crate) fn pattern(same_facility: bool, gap_seconds: i64, near_seconds: i64) 
 
 impl Trace {
     pub(crate) fn step(&self, st: &mut Option<St>, ev: &Ev) -> Outcome {
-        let sale =
-            Sale { fac: ev.fac.map(Into::into), time: ev.time, sn: ev.sn.map(Into::into), mdtrt: ev.mdtrt_id.into() };
+        let sale = Sale { fac: ev.fac.map(Into::into), time: ev.time, sn: ev.sn.map(Into::into) };
         let prev = match st.replace(St::Trace(Box::new(sale))) {
             Some(St::Trace(p)) => *p,
             _ => return Outcome::Clear,
@@ -100,7 +99,7 @@ impl Trace {
                 ("pattern", p.to_string()),
                 ("prev_fixmedins", pfac.to_string()),
                 ("prev_time", format_datetime(prev.time)),
-                ("prev_mdtrt_id", prev.mdtrt.to_string()),
+                ("prev_feedetl_sn", prev.sn.as_deref().unwrap_or_default().to_string()),
             ],
         );
         v.related = prev.sn;
