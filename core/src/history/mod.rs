@@ -9,7 +9,7 @@
 //!    knowledge selects (at `fee_ocur_time`), or one trace code of a line;
 //! 2. **order**: events are sorted by (rule, key, knowledge row, time, mdtrt_id, feedetl_sn);
 //! 3. **judging**: each key's events run through the template's state machine, which keeps only
-//!    what later events need (see [`StateStats`] and NOTES-history.md for sizes).
+//!    what later events need (see [`StateStats`]; the README tabulates the sizes).
 //!
 //! *Bulk*: [`crate::Engine::check`] runs history rules over everything it is given, after the
 //! line and encounter rules (on one thread: history is not split by encounter).
