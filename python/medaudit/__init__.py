@@ -71,6 +71,7 @@ __all__ = [
     "summarize",
     "synth",
     "unjudged",
+    "validate_expr",
     "what_if",
 ]
 
@@ -375,3 +376,14 @@ def indicators(
         column_map=cmap,
     )
     return pa.table(out)
+
+
+def validate_expr(rule_id: str, text: str) -> str:
+    """Checks an analyst's rule condition (template ``expr``, ``params.expr``) as the pack loader would, without a
+    pack; returns its scope: ``"line"`` (one verdict per fee line) or ``"encounter"``.
+
+    Raises:
+        RulePackError: a syntax or type error; the message names the rule, ``params.expr``, ``line:column`` and
+            shows the line with a caret (``rule pack: rule "R1": params.expr: 1:1: unknown column line.prd_dayz; …``).
+    """
+    return _medaudit.validate_expr(str(rule_id), str(text))

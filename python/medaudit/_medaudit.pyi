@@ -283,3 +283,6 @@ def partition_claims(
     column_map: Optional[str] = None,
 ) -> List[Tuple[ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches]]:
     """Claims cut by ``"person"`` or ``"trace_code"`` into ``parts`` partitions."""
+
+def validate_expr(rule_id: str, text: str) -> str:
+    """``"line"`` or ``"encounter"``: the scope of a valid ``expr`` condition; raises :class:`RulePackError` otherwise."""

@@ -9,6 +9,7 @@
 mod capsule;
 mod engine;
 mod errors;
+mod expr;
 mod history;
 mod indicators;
 mod national;
@@ -29,6 +30,7 @@ fn _medaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<history::Auditor>()?;
     m.add_function(wrap_pyfunction!(national::national_import, m)?)?;
     m.add_function(wrap_pyfunction!(indicators::indicators, m)?)?;
+    m.add_function(wrap_pyfunction!(expr::validate_expr, m)?)?;
     m.add_function(wrap_pyfunction!(history::partition_claims, m)?)?;
     m.add_function(wrap_pyfunction!(synth::synth_history, m)?)?;
     m.add_function(wrap_pyfunction!(synth::synth_drg, m)?)?;

@@ -1,5 +1,5 @@
 """medaudit.indicators: provider indicators against a direct pandas computation on generated claims, the
-config (dict, JSON text, a pack's section) and its errors."""
+config (dict, JSON text, a pack's section) and its errors; validate_expr for analysts' expression rules."""
 
 from __future__ import annotations
 
@@ -91,3 +91,13 @@ def test_claims_errors_name_table_column_row(synth):
     with pytest.raises(medaudit.ClaimsError, match=r'"fixmedins_code".*row 0|row 0.*"fixmedins_code"'):
         medaudit.indicators(nulls, synth.fee_details)
     assert medaudit.indicators(synth.mdtrt.slice(0, 0), synth.fee_details.slice(0, 0)).num_rows == 0
+
+
+def test_validate_expr_gives_the_scope_or_the_core_error():
+    assert medaudit.validate_expr("R1", 'line.list_type == "101" and line.prd_days > 7') == "line"
+    assert medaudit.validate_expr("R2", 'any(diagnoses, code ~ "^C")') == "encounter"
+    with pytest.raises(medaudit.RulePackError) as info:
+        medaudit.validate_expr("R3", "line.prd_dayz > 7")
+    msg = str(info.value)
+    assert 'rule "R3": params.expr: 1:1' in msg and "unknown column line.prd_dayz" in msg
+    assert msg.splitlines()[-1].lstrip().startswith("^") and info.value.kind == "rule"
