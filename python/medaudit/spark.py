@@ -89,18 +89,31 @@ def _split(batch_table: pa.Table, table: str) -> pa.Table:
     return pa.table(cols, names=[n[len(prefix):] for n in names])
 
 
+def _rows(batches: Iterator[pa.RecordBatch]) -> Optional[pa.Table]:
+    """The batches of one Spark partition as a table, or None when it has no rows."""
+    batches = list(batches)
+    if not batches:
+        return None
+    whole = pa.Table.from_batches(batches)
+    return whole if whole.num_rows else None
+
+
+def _claims(rows: pa.Table) -> Dict[str, pa.Table]:
+    """The claims tables present in union rows."""
+    return {t: _split(rows, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in rows.column_names)}
+
+
+def _spark_findings(out: pa.Table) -> Iterator[pa.RecordBatch]:
+    """Findings as batches of :func:`findings_spark_schema`."""
+    out = out.set_column(out.schema.get_field_index("warn_level"), "warn_level", out["warn_level"].cast(pa.int32()))
+    yield from out.replace_schema_metadata(None).to_batches()
+
+
 def _partition_fn(token: str, pack_json: str, knowledge: Any, options: Dict[str, Any]):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        batches = list(batches)
-        if not batches:
-            return
-        whole = pa.Table.from_batches(batches)
-        if whole.num_rows == 0:
-            return
-        tables = {t: _split(whole, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in whole.column_names)}
-        out = _engine(token, pack_json, knowledge).check(**tables, **options, progress=False)
-        out = out.set_column(out.schema.get_field_index("warn_level"), "warn_level", out["warn_level"].cast(pa.int32()))
-        yield from out.replace_schema_metadata(None).to_batches()
+        whole = _rows(batches)
+        if whole is not None:
+            yield from _spark_findings(_engine(token, pack_json, knowledge).check(**_claims(whole), **options, progress=False))
 
     return run
 
@@ -137,13 +150,10 @@ def _cut_fn(token: str, pack_json: str, knowledge: Any, groups: Dict[str, Any], 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from . import partition_claims
 
-        batches = list(batches)
-        if not batches:
+        whole = _rows(batches)
+        if whole is None:
             return
-        whole = pa.Table.from_batches(batches)
-        if whole.num_rows == 0:
-            return
-        tables = {t: _split(whole, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in whole.column_names)}
+        tables = _claims(whole)
         engine = _engine(token, pack_json, knowledge)
         cmap = groups["column_map"]
         for key, prefix in (("person", "p"), ("trace_code", "t")):
@@ -159,20 +169,14 @@ def _check_pieces_fn(token: str, pack_json: str, knowledge: Any, groups: Dict[st
     """Stage 2: each piece of the cut checked with the rules of its key."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        batches = list(batches)
-        if not batches:
-            return
-        whole = pa.Table.from_batches(batches)
-        if whole.num_rows == 0:
+        whole = _rows(batches)
+        if whole is None:
             return
         engine = _engine(token, pack_json, knowledge)
         for part in sorted(set(whole[_PART].to_pylist())):
             rows = whole.filter(pc.equal(whole[_PART], part))
-            tables = {t: _split(rows, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in rows.column_names)}
             rules = groups["person" if part.startswith("p") else "trace_code"]
-            out = engine.check(**tables, **dict(options, rule_ids=rules), progress=False)
-            out = out.set_column(out.schema.get_field_index("warn_level"), "warn_level", out["warn_level"].cast(pa.int32()))
-            yield from out.replace_schema_metadata(None).to_batches()
+            yield from _spark_findings(engine.check(**_claims(rows), **dict(options, rule_ids=rules), progress=False))
 
     return run
 
