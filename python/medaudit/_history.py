@@ -70,12 +70,8 @@ class Auditor:
         dip_catalogues: Optional[Sequence[Any]] = None,
         stage: Optional[str] = None,
         rule_ids: Optional[Sequence[str]] = None,
-        _native: Any = None,
     ) -> None:
         self._engine = _engine_of(pack, knowledge, drg_schemes, dip_catalogues)
-        if _native is not None:
-            self._native = _native
-            return
         if isinstance(rule_ids, str):
             raise TypeError("rule_ids: expected a sequence of rule ids, got a str")
         ids = None if rule_ids is None else [str(r) for r in rule_ids]
@@ -142,8 +138,10 @@ class Auditor:
                 pack (the message says which).
         """
         engine = _engine_of(pack, knowledge, drg_schemes, dip_catalogues)
-        native = _medaudit.Auditor.import_state(engine._native, bytes(state))
-        return cls(engine, _native=native)
+        resumed = cls.__new__(cls)
+        resumed._engine = engine
+        resumed._native = _medaudit.Auditor.import_state(engine._native, bytes(state))
+        return resumed
 
     def stats(self) -> Dict[str, int]:
         """The size of the state: ``{"persons", "trace_codes", "buffered_events"}``."""
