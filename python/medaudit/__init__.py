@@ -12,11 +12,19 @@ Load a rule pack, build an :class:`Engine`, and check claims held in pyarrow, po
 The input is read without copying and the GIL is released while the engine works; Ctrl-C stops a long
 check. :func:`what_if` shows what a rule change would flag before it is deployed, and
 :mod:`medaudit.spark` runs the same engine over a PySpark DataFrame.
+
+Also: :func:`national_import` turns the NHSA knowledge-point records into a rule pack with a coverage
+report; :func:`indicators` computes provider indicators (药占比, 次均费用, …) flagged against peers;
+:class:`DrgScheme` / :class:`DipCatalogue` group stays and feed the DRG/DIP rules of an engine; the
+:class:`Auditor` checks patient-history rules on claims arriving batch by batch, and
+:func:`partition_claims` cuts claims by person or trace code for scale-out.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -29,30 +37,41 @@ from ._medaudit import (
     KnowledgeError,
     RulePack,
     RulePackError,
+    SchemeError,
     __version__,
 )
 from ._progress import set_progress, _progress_callback
 from ._report import Summary, WhatIf, summarize, what_if
+from ._payment import DipCatalogue, DrgScheme
+from ._history import Auditor, partition_claims
 from . import synth
 
 __all__ = [
     "ArgumentError",
+    "Auditor",
     "ClaimsError",
+    "DipCatalogue",
+    "DrgScheme",
     "Engine",
     "Error",
     "KnowledgeError",
     "RulePack",
     "RulePackError",
+    "SchemeError",
     "Summary",
     "TABLES",
     "WhatIf",
     "__version__",
     "claims_from_json",
     "findings_schema",
+    "indicators",
+    "national_import",
+    "partition_claims",
     "set_progress",
     "summarize",
     "synth",
     "unjudged",
+    "validate_expr",
     "what_if",
 ]
 
@@ -88,20 +107,48 @@ class Engine:
         knowledge: optional knowledge tables by name, each an Arrow table (anything exporting the
             PyCapsule interface: pyarrow, polars, …) or a list of row dicts. A given table replaces the
             pack's inline rows of the same name; every name must be declared in the pack.
+        drg_schemes: :class:`DrgScheme` objects the pack's DRG rules name by id (``params.scheme``).
+        dip_catalogues: :class:`DipCatalogue` objects its ``dip_cost_ratio`` rules name (``params.catalogue``).
 
     Raises:
         KnowledgeError: a knowledge table is invalid (the message names table, column and row).
         ArgumentError: a table name the pack does not declare.
+        RulePackError: a rule names a DRG scheme or DIP catalogue that was not given.
     """
 
-    def __init__(self, pack: RulePack, knowledge: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        pack: RulePack,
+        knowledge: Optional[Mapping[str, Any]] = None,
+        *,
+        drg_schemes: Optional[Sequence[DrgScheme]] = None,
+        dip_catalogues: Optional[Sequence[DipCatalogue]] = None,
+    ) -> None:
         if not isinstance(pack, RulePack):
             raise TypeError(f"pack: expected a medaudit.RulePack, got {type(pack).__name__}")
         tables = None
         if knowledge is not None:
             tables = {k: (v if isinstance(v, list) else _arrow_source(v, f"knowledge {k!r}")) for k, v in knowledge.items()}
-        self._native = _medaudit.Engine(pack, tables)
+        schemes = []
+        for s in drg_schemes or ():
+            if not isinstance(s, DrgScheme):
+                raise TypeError(f"drg_schemes: expected medaudit.DrgScheme objects, got {type(s).__name__}")
+            schemes.append(s._native)
+        cats = []
+        for c in dip_catalogues or ():
+            if not isinstance(c, DipCatalogue):
+                raise TypeError(f"dip_catalogues: expected medaudit.DipCatalogue objects, got {type(c).__name__}")
+            cats.append(c._native)
+        self._native = _medaudit.Engine(pack, tables, schemes, cats)
         self._pack = pack
+        self._drg_schemes = list(drg_schemes or ())
+        self._dip_catalogues = list(dip_catalogues or ())
+
+    def partition_key(self, rule_id: str) -> Optional[str]:
+        """How claims must be partitioned for rule ``rule_id`` so that per-partition checks equal one check:
+        ``"person"`` (patient history: by ``psn_no``), ``"trace_code"`` (duplicate trace codes: by
+        ``drug_trac_codg``), or ``None`` for line and encounter rules (any split keeping encounters whole)."""
+        return self._native.partition_key(rule_id)
 
     @property
     def pack(self) -> RulePack:
@@ -173,12 +220,17 @@ class Engine:
             chunk_rows=int(chunk_rows),
             progress=_progress_callback(progress),
         )
-        table = pa.table(native)
-        meta = {_UNJUDGED_KEY: json.dumps([{"rule_id": r, "reason": why, "count": n} for r, why, n in unj], ensure_ascii=False)}
-        return table.replace_schema_metadata(meta)
+        return _findings_table(native, unj)
 
     def __repr__(self) -> str:
         return f"medaudit.Engine(pack={self._pack.id!r}, rules={len(self._pack.rule_ids)})"
+
+
+def _findings_table(native: Any, unj: Sequence[Any]) -> pa.Table:
+    """The findings as a pyarrow Table with the unjudged report in its schema metadata."""
+    table = pa.table(native)
+    meta = {_UNJUDGED_KEY: json.dumps([{"rule_id": r, "reason": why, "count": n} for r, why, n in unj], ensure_ascii=False)}
+    return table.replace_schema_metadata(meta)
 
 
 def unjudged(findings: pa.Table) -> List[Dict[str, Any]]:
@@ -216,3 +268,122 @@ def claims_from_json(claims: Union[str, Mapping[str, Any]], path: str = "$") -> 
         "operations": pa.table(oprn),
         "column_map": None if cmap is None else json.loads(cmap),
     }
+
+
+def national_import(
+    path_or_text: Union[str, "os.PathLike[str]"],
+    *,
+    indications_tsv: Optional[str] = None,
+    starter_indications: bool = True,
+    std_prices: Optional[Mapping[str, float]] = None,
+    internet_med_types: Optional[Sequence[str]] = None,
+    pack_id: Optional[str] = None,
+) -> "tuple[RulePack, Dict[str, Any]]":
+    """Imports the NHSA knowledge-point records (两库知识点, as published: one JSON object per point) into a
+    rule pack, and reports what was interpreted.
+
+    Args:
+        path_or_text: the records file (a path), or its JSON text (a str starting with ``[`` or ``{``).
+        indications_tsv: more indication mappings, TSV text ``<indication text>\t<ICD-10 patterns>\t<label>``
+            per line (or a path to such a file).
+        starter_indications: keep the bundled starter mapping (``False``: only ``indications_tsv``).
+        std_prices: operation code → standard (undiscounted) price, for the same-incision discount.
+        internet_med_types: the region's ``med_type`` codes of internet encounters (none by default).
+        pack_id: the pack's id (default ``nhsa-liangku``).
+
+    The option names are those of the C ABI (``medaudit_national_import_file``).
+
+    Returns:
+        ``(pack, coverage)``: the validated :class:`RulePack` (knowledge inline; ``pack.json`` to store it) and
+        the coverage report as a dict: ``total``, ``interpreted``, ``awaiting_mapping``, ``not_interpreted``,
+        ``interpreted_share``, ``judging_share``, ``classes`` (per rule class, with every point not interpreted
+        and why) and ``warnings``.
+
+    Raises:
+        KnowledgeError: a malformed record (the message names its JSON path, e.g. ``$[0].kp_id``).
+        OSError: the file cannot be read.
+    """
+    if isinstance(path_or_text, str) and path_or_text.lstrip()[:1] in ("[", "{"):
+        text = path_or_text
+    else:
+        text = pathlib.Path(os.fspath(path_or_text)).read_text(encoding="utf-8")
+    if indications_tsv is not None and not isinstance(indications_tsv, str):
+        indications_tsv = pathlib.Path(os.fspath(indications_tsv)).read_text(encoding="utf-8")
+    prices = None if std_prices is None else {str(k): float(v) for k, v in std_prices.items()}
+    if isinstance(internet_med_types, str):
+        raise TypeError("internet_med_types: expected a sequence of med_type codes, got a str")
+    types = None if internet_med_types is None else [str(t) for t in internet_med_types]
+    pack, coverage = _medaudit.national_import(
+        text,
+        indications_tsv=indications_tsv,
+        starter_indications=bool(starter_indications),
+        std_prices=prices,
+        internet_med_types=types,
+        pack_id=pack_id,
+    )
+    return pack, json.loads(coverage)
+
+
+def indicators(
+    mdtrt: Any,
+    fee_details: Any,
+    *,
+    config: Union[None, str, Mapping[str, Any], RulePack] = None,
+    diagnoses: Any = None,
+    operations: Any = None,
+    column_map: Optional[Mapping[str, Mapping[str, str]]] = None,
+) -> pa.Table:
+    """Provider indicators (药占比, 检查检验占比, 次均费用, 住院率, 自费率, 15/31-day readmission, …) per facility and
+    dimension, with z-scores and flags against peers, ranked for inspection (rank 1 first).
+
+    Args:
+        mdtrt: encounters (``mdtrt_id``, ``psn_no``, ``fixmedins_code``, ``hosp_lv``, ``med_type``,
+            ``begntime``/``endtime``, ``medfee_sumamt``, ``fulamt_ownpay_amt``, …).
+        fee_details: fee lines (``mdtrt_id``, ``det_item_fee_sumamt``, ``med_chrgitm_type``, ``hilist_code``, …).
+        config: the ``indicators`` section of a rule pack, as a dict or JSON text (dimensions, peer keys,
+            item classes, flag thresholds), or a :class:`RulePack` whose section to use; ``None``: defaults.
+        diagnoses, operations: optional, as for :meth:`Engine.check`.
+        column_map: your column names, as for :meth:`Engine.check`.
+
+    Returns:
+        a ``pyarrow.Table``: ``rank``, ``fixmedins_code``, the dimensions and peer keys, ``encounters``,
+        ``persons``, ``total_fee``, each indicator (``drug_share`` 药占比, ``avg_cost`` 次均费用, …) with its
+        ``<name>_z``, ``flag_count``, ``flags`` and ``score``.
+
+    Raises:
+        RulePackError: an invalid config (the message names its JSON path: ``$.peer_keys[0]: unknown peer key``).
+        ClaimsError: a missing column an indicator needs, a null facility or amount, a line of an unknown
+            encounter, a duplicate ``mdtrt_id`` (the message names table, column and row).
+    """
+    pack = None
+    cfg = None
+    if isinstance(config, RulePack):
+        pack = config
+    elif isinstance(config, str):
+        cfg = config
+    elif isinstance(config, Mapping):
+        cfg = json.dumps(config, ensure_ascii=False)
+    elif config is not None:
+        raise TypeError(f"config: expected None, a dict, JSON text or a medaudit.RulePack, got {type(config).__name__}")
+    cmap = None if column_map is None else json.dumps(column_map)
+    out = _medaudit.indicators(
+        _arrow_source(mdtrt, "mdtrt"),
+        _arrow_source(fee_details, "fee_details"),
+        _arrow_source(diagnoses, "diagnoses"),
+        _arrow_source(operations, "operations"),
+        config_json=cfg,
+        pack=pack,
+        column_map=cmap,
+    )
+    return pa.table(out)
+
+
+def validate_expr(rule_id: str, text: str) -> str:
+    """Checks an analyst's rule condition (template ``expr``, ``params.expr``) as the pack loader would, without a
+    pack; returns its scope: ``"line"`` (one verdict per fee line) or ``"encounter"``.
+
+    Raises:
+        RulePackError: a syntax or type error; the message names the rule, ``params.expr``, ``line:column`` and
+            shows the line with a caret (``rule pack: rule "R1": params.expr: 1:1: unknown column line.prd_dayz; …``).
+    """
+    return _medaudit.validate_expr(str(rule_id), str(text))

@@ -4,9 +4,16 @@ with the same findings as one process.
 The four claims tables are tagged, unioned into one DataFrame and hash-partitioned by encounter
 (``mdtrt_id``), so every encounter's fee lines, its ``mdtrt`` row, diagnoses and operations land in the same
 partition; each partition is checked by the same engine (built once per Python worker from the pack's
-JSON) and its findings are returned as Arrow batches. Rules of this engine look at one encounter at a time,
-so partitioning by encounter gives exactly the findings of one process (patient-history rules will
-partition by ``psn_no`` or trace code when they land).
+JSON) and its findings are returned as Arrow batches. Line and encounter rules look at one encounter at a
+time, so partitioning by encounter gives exactly the findings of one process.
+
+Patient-history rules need more than one encounter: when the pack (or the selected rules) has any, the rows
+are routed a second time by the rules' partition key (:meth:`medaudit.Engine.partition_key`) with the
+core's own cut, :func:`medaudit.partition_claims`: on each encounter partition, the claims are cut by person
+(``psn_no``) and, for trace-code rules, by drug trace code, into the same numbered partitions on every
+worker (FNV-1a of the key); the pieces are shuffled by that number, and each is checked with the rules of
+its key (person pieces: every rule but the trace-code ones; trace-code pieces: the trace-code rules). Trace
+codes given as a Spark array are joined with commas first (the form the cut writes).
 
 Spark's timestamps are instants; they are handed to the engine as wall-clock times in the Spark session's
 time zone (``spark.sql.session.timeZone``), the clock a user sees in Spark. This module never collects
@@ -32,6 +39,7 @@ __all__ = ["check", "findings_spark_schema"]
 _TAG = "__medaudit_table"
 _KEY = "__medaudit_key"
 _SEP = "__"
+_PART = "__medaudit_part"
 _TABLES = ("fee_details", "mdtrt", "diagnoses", "operations")
 _ENGINES: Dict[str, Any] = {}
 
@@ -81,18 +89,94 @@ def _split(batch_table: pa.Table, table: str) -> pa.Table:
     return pa.table(cols, names=[n[len(prefix):] for n in names])
 
 
+def _rows(batches: Iterator[pa.RecordBatch]) -> Optional[pa.Table]:
+    """The batches of one Spark partition as a table, or None when it has no rows."""
+    batches = list(batches)
+    if not batches:
+        return None
+    whole = pa.Table.from_batches(batches)
+    return whole if whole.num_rows else None
+
+
+def _claims(rows: pa.Table) -> Dict[str, pa.Table]:
+    """The claims tables present in union rows."""
+    return {t: _split(rows, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in rows.column_names)}
+
+
+def _spark_findings(out: pa.Table) -> Iterator[pa.RecordBatch]:
+    """Findings as batches of :func:`findings_spark_schema`."""
+    out = out.set_column(out.schema.get_field_index("warn_level"), "warn_level", out["warn_level"].cast(pa.int32()))
+    yield from out.replace_schema_metadata(None).to_batches()
+
+
 def _partition_fn(token: str, pack_json: str, knowledge: Any, options: Dict[str, Any]):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        batches = list(batches)
-        if not batches:
+        whole = _rows(batches)
+        if whole is not None:
+            yield from _spark_findings(_engine(token, pack_json, knowledge).check(**_claims(whole), **options, progress=False))
+
+    return run
+
+
+def _instants(col: Any, like: pa.DataType) -> Any:
+    """Wall-clock times (as the engine reads them) back to Spark's instants of type ``like``."""
+    if pa.types.is_timestamp(like) and like.tz is not None and pa.types.is_timestamp(col.type) and col.type.tz is None:
+        col = pc.assume_timezone(col, like.tz, ambiguous="earliest", nonexistent="earliest")
+    return col.cast(like)
+
+
+def _tag_rows(part: str, tables: Dict[str, pa.Table], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The rows of one piece of the cut, in the union's layout, tagged with the piece's name."""
+    for name, t in tables.items():
+        if t.num_rows == 0:
+            continue
+        cols = []
+        for f in schema:
+            src = None
+            if f.name == _TAG:
+                src = pa.array([name] * t.num_rows, pa.string()).cast(f.type)
+            elif f.name == _PART:
+                src = pa.array([part] * t.num_rows, pa.string()).cast(f.type)
+            elif f.name.startswith(name + _SEP) and f.name[len(name) + len(_SEP):] in t.column_names:
+                src = _instants(t[f.name[len(name) + len(_SEP):]].combine_chunks(), f.type)
+            cols.append(src if src is not None else pa.nulls(t.num_rows, f.type))
+        yield from pa.Table.from_arrays(cols, schema=schema).to_batches()
+
+
+def _cut_fn(token: str, pack_json: str, knowledge: Any, groups: Dict[str, Any], parts: int):
+    """Stage 1: each encounter partition cut by person / trace code with the core's partition_claims; the
+    pieces come out in the layout (and Arrow types) the rows came in."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from . import partition_claims
+
+        whole = _rows(batches)
+        if whole is None:
             return
-        whole = pa.Table.from_batches(batches)
-        if whole.num_rows == 0:
+        tables = _claims(whole)
+        engine = _engine(token, pack_json, knowledge)
+        cmap = groups["column_map"]
+        for key, prefix in (("person", "p"), ("trace_code", "t")):
+            if not groups[key]:
+                continue
+            for i, piece in enumerate(partition_claims(engine, **tables, key=key, parts=parts, column_map=cmap)):
+                yield from _tag_rows(f"{prefix}{i}", piece, whole.schema)
+
+    return run
+
+
+def _check_pieces_fn(token: str, pack_json: str, knowledge: Any, groups: Dict[str, Any], options: Dict[str, Any]):
+    """Stage 2: each piece of the cut checked with the rules of its key."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        whole = _rows(batches)
+        if whole is None:
             return
-        tables = {t: _split(whole, t) for t in _TABLES if any(n.startswith(t + _SEP) for n in whole.column_names)}
-        out = _engine(token, pack_json, knowledge).check(**tables, **options, progress=False)
-        out = out.set_column(out.schema.get_field_index("warn_level"), "warn_level", out["warn_level"].cast(pa.int32()))
-        yield from out.replace_schema_metadata(None).to_batches()
+        engine = _engine(token, pack_json, knowledge)
+        for part in sorted(set(whole[_PART].to_pylist())):
+            rows = whole.filter(pc.equal(whole[_PART], part))
+            rules = groups["person" if part.startswith("p") else "trace_code"]
+            yield from _spark_findings(engine.check(**_claims(rows), **dict(options, rule_ids=rules), progress=False))
 
     return run
 
@@ -124,7 +208,9 @@ def check(
 
     The workers need ``medaudit`` installed in the Python Spark runs them with. Findings are the same
     rows as one process's ``Engine.check`` on the same data; their order across partitions is Spark's
-    (sort by ``mdtrt_id, feedetl_sn`` if you need the engine's order).
+    (sort by ``mdtrt_id, feedetl_sn`` if you need the engine's order). With patient-history rules the rows
+    are cut a second time by person and trace code (see the module docs); ``partitions`` is then also the
+    number of pieces of that cut.
     """
     from pyspark.sql import functions as F
 
@@ -135,7 +221,11 @@ def check(
     if column_map is not None:
         options["column_map"] = cmap
     # Fail on the driver, now, for a bad pack, knowledge, rule id, stage or column map.
-    Engine(pack, knowledge).check(**options, progress=False)
+    engine = Engine(pack, knowledge)
+    engine.check(**options, progress=False)
+    selected = list(rule_ids) if rule_ids is not None else pack.rule_ids
+    keys = {r: engine.partition_key(r) for r in selected}
+    history = any(k is not None for k in keys.values())
     parts = []
     for name, df in zip(_TABLES, (fee_details, mdtrt, diagnoses, operations)):
         if df is None:
@@ -146,7 +236,12 @@ def check(
 
             raise ClaimsError(f'claims table {name}: column "{key}": missing; it is required (Spark DataFrame)')
         cols = [F.lit(name).alias(_TAG), F.col(f"`{key}`").cast("string").alias(_KEY)]
-        cols += [F.col(f"`{c}`").alias(f"{name}{_SEP}{c}") for c in df.columns]
+        trace = cmap.get(name, {}).get("drug_trac_codg", "drug_trac_codg")
+        for c in df.columns:
+            col = F.col(f"`{c}`")
+            if history and name == "fee_details" and c == trace and df.schema[c].dataType.typeName() == "array":
+                col = F.concat_ws(",", col)  # the cut writes trace codes comma-joined
+            cols.append(col.alias(f"{name}{_SEP}{c}"))
         parts.append(df.select(*cols))
     union = parts[0]
     for p in parts[1:]:
@@ -154,4 +249,16 @@ def check(
     union = union.repartition(partitions, _KEY) if partitions else union.repartition(_KEY)
     token = hashlib.sha256((pack.json + json.dumps(options, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
     token += f"-{id(knowledge)}"
-    return union.mapInArrow(_partition_fn(token, pack.json, knowledge, options), findings_spark_schema())
+    if not history:
+        return union.mapInArrow(_partition_fn(token, pack.json, knowledge, options), findings_spark_schema())
+    n = partitions or int(union.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    groups: Dict[str, Any] = {
+        "person": [r for r in selected if keys[r] != "trace_code"],
+        "trace_code": [r for r in selected if keys[r] == "trace_code"],
+        "column_map": cmap if column_map is not None else None,
+    }
+    tagged = union.drop(_KEY).withColumn(_PART, F.lit(None).cast("string"))
+    pieces = tagged.mapInArrow(_cut_fn(token, pack.json, knowledge, groups, n), tagged.schema)
+    pieces = pieces.repartition(n, _PART)
+    return pieces.mapInArrow(_check_pieces_fn(token, pack.json, knowledge, groups, options), findings_spark_schema())
+

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from . import _medaudit
 
-__all__ = ["SynthClaims", "claims"]
+__all__ = ["SynthClaims", "claims", "drg", "history"]
 
 
 @dataclass(frozen=True)
@@ -70,4 +70,44 @@ def claims(
     fee, mdtrt, diag, oprn, truth, lines = _medaudit.synth_claims(
         encounters, seed, violation_rate, facilities, days, dictionary, batch_rows
     )
+    return SynthClaims(pa.table(fee), pa.table(mdtrt), pa.table(diag), pa.table(oprn), pa.table(truth), lines)
+
+
+def history(
+    persons: int = 500,
+    seed: int = 1,
+    *,
+    violation_rate: float = 0.3,
+    facilities: int = 20,
+    list_trace_codes: bool = False,
+) -> SynthClaims:
+    """Generates patient histories (about 4 encounters and 12 fee lines per person over ~300 days from
+    2026-01-01) with injected cross-encounter patterns for :meth:`medaudit.RulePack.history_sample`.
+
+    ``truth`` holds every finding the history sample pack must give (``rule_id``, ``mdtrt_id``,
+    ``feedetl_sn``, and ``pattern`` for trace-code findings: 串换, 回流药, 假药). Tables are sorted by encounter
+    time. ``list_trace_codes`` writes ``drug_trac_codg`` as a list of strings instead of a comma-joined string.
+
+    Raises:
+        ValueError: a rate outside [0, 1].
+    """
+    if persons < 0 or seed < 0 or facilities < 0:
+        raise ValueError("persons, seed and facilities must not be negative")
+    fee, mdtrt, diag, oprn, truth, lines = _medaudit.synth_history(persons, seed, violation_rate, facilities, list_trace_codes)
+    return SynthClaims(pa.table(fee), pa.table(mdtrt), pa.table(diag), pa.table(oprn), pa.table(truth), lines)
+
+
+def drg(encounters: int = 1000, seed: int = 1, *, violation_rate: float = 0.2) -> SynthClaims:
+    """Generates inpatient stays in CHS-DRG 1.1 shapes with injected marks (up-coded diagnoses and procedures,
+    cost outliers, low-standard admissions, split stays, shifted costs) for :meth:`medaudit.RulePack.drg_sample`.
+
+    ``truth`` holds every finding the DRG sample pack must give with the CHS-DRG 1.1 scheme and
+    :meth:`medaudit.DipCatalogue.sample`.
+
+    Raises:
+        ValueError: a rate outside [0, 1].
+    """
+    if encounters < 0 or seed < 0:
+        raise ValueError("encounters and seed must not be negative")
+    fee, mdtrt, diag, oprn, truth, lines = _medaudit.synth_drg(encounters, seed, violation_rate)
     return SynthClaims(pa.table(fee), pa.table(mdtrt), pa.table(diag), pa.table(oprn), pa.table(truth), lines)

@@ -112,6 +112,20 @@ impl ArrowBatches {
     }
 }
 
+/// The four claims tables of one `Claims` (fee_details, mdtrt, diagnoses, operations).
+pub(crate) type ClaimsTables = (ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches);
+
+/// Exports the four tables of `c` (no copy).
+pub(crate) fn claims_tables(c: medaudit_core::Claims) -> ClaimsTables {
+    use medaudit_core::ClaimsTable;
+    (
+        ArrowBatches::claims(c.fee_details, ClaimsTable::FeeDetails),
+        ArrowBatches::claims(c.mdtrt, ClaimsTable::Mdtrt),
+        ArrowBatches::claims(c.diagnoses, ClaimsTable::Diagnoses),
+        ArrowBatches::claims(c.operations, ClaimsTable::Operations),
+    )
+}
+
 fn no_requested_schema(requested_schema: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     match requested_schema {
         Some(s) if !s.is_none() => Err(PyValueError::new_err(

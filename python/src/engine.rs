@@ -28,7 +28,7 @@ use std::time::Duration;
 const POLL: Duration = Duration::from_millis(25);
 
 /// `(rule_id, reason, count)` of lines a rule could not judge.
-type UnjudgedRow = (String, String, u64);
+pub(crate) type UnjudgedRow = (String, String, u64);
 
 /// A validated rule pack (`medaudit-pack/1` JSON).
 #[pyclass(module = "medaudit._medaudit", frozen)]
@@ -36,6 +36,13 @@ pub struct RulePack {
     pub(crate) pack: medaudit_core::RulePack,
     /// The JSON text it was read from (for pickling and for Spark executors).
     text: String,
+}
+
+impl RulePack {
+    /// A pack the core already validated, with its JSON text.
+    pub(crate) fn from_parts(pack: medaudit_core::RulePack, text: String) -> Self {
+        RulePack { pack, text }
+    }
 }
 
 #[pymethods]
@@ -59,6 +66,25 @@ impl RulePack {
     #[staticmethod]
     fn sample() -> PyResult<Self> {
         Self::from_json(medaudit_core::pack::SAMPLE_PACK_JSON)
+    }
+
+    /// The history sample pack (one rule per patient-history template).
+    #[staticmethod]
+    fn history_sample() -> PyResult<Self> {
+        Self::from_json(medaudit_core::history::HISTORY_PACK_JSON)
+    }
+
+    /// The DRG sample pack (the six stay templates; needs the CHS-DRG 1.1 scheme and the sample
+    /// DIP catalogue).
+    #[staticmethod]
+    fn drg_sample() -> PyResult<Self> {
+        Self::from_json(medaudit_core::synth::drg::DRG_SAMPLE_PACK_JSON)
+    }
+
+    /// The pack's `indicators` section as JSON text, or None.
+    #[getter]
+    fn indicators(&self) -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(&self.text).ok()?.get("indicators").map(|v| v.to_string())
     }
 
     /// The pack's JSON text.
@@ -121,11 +147,11 @@ impl RulePack {
 /// A compiled pack: immutable, shareable between threads.
 #[pyclass(module = "medaudit._medaudit", frozen)]
 pub struct Engine {
-    engine: Arc<medaudit_core::Engine>,
+    pub(crate) engine: Arc<medaudit_core::Engine>,
 }
 
 /// Knowledge tables from `{name: arrow_table | [row dicts]}`.
-fn knowledge_tables(knowledge: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<KnowledgeTable>> {
+pub(crate) fn knowledge_tables(knowledge: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<KnowledgeTable>> {
     let mut out = Vec::new();
     let Some(k) = knowledge else { return Ok(out) };
     for (name, value) in k.iter() {
@@ -147,7 +173,7 @@ fn knowledge_tables(knowledge: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<Knowl
 
 /// Checks the buffers of imported columns (all of them, or the canonical columns of `table`
 /// under `map`): offsets in bounds, UTF-8, dictionary keys in range. Reads, never copies.
-fn validate(batches: &[RecordBatch], table: Option<(ClaimsTable, &ColumnMap)>, what: &str) -> PyResult<()> {
+pub(crate) fn validate(batches: &[RecordBatch], table: Option<(ClaimsTable, &ColumnMap)>, what: &str) -> PyResult<()> {
     let mut base = 0usize;
     for (bi, b) in batches.iter().enumerate() {
         for (f, c) in b.schema_ref().fields().iter().zip(b.columns()) {
@@ -213,6 +239,37 @@ fn utf8_column<O: arrow_array::OffsetSizeTrait>(c: &arrow_array::ArrayRef) -> Re
     Ok(())
 }
 
+/// A column map from its JSON text (`None`: names as they are).
+pub(crate) fn column_map_arg(text: Option<&str>) -> PyResult<ColumnMap> {
+    match text {
+        Some(t) => ColumnMap::from_json(t).map_err(to_py),
+        None => Ok(ColumnMap::default()),
+    }
+}
+
+/// A stage name (`事前`, `pre`, …), or an error naming the argument.
+pub(crate) fn stage_arg(stage: Option<&str>) -> PyResult<Option<Stage>> {
+    let Some(s) = stage else { return Ok(None) };
+    Stage::parse(s).map(Some).ok_or_else(|| {
+        crate::errors::ArgumentError::new_err(format!(
+            "invalid argument stage: {s:?} is not a stage; expected 事前, 事中, 事后, pre, during or post"
+        ))
+    })
+}
+
+/// The four tables imported without copying, and every column the engine reads validated (with
+/// the GIL released).
+pub(crate) fn claims_in(py: Python<'_>, tables: [Option<&Bound<'_, PyAny>>; 4], map: Option<&str>) -> PyResult<Claims> {
+    let claims = claims_arg(tables, column_map_arg(map)?)?;
+    py.allow_threads(|| {
+        for t in ClaimsTable::ALL {
+            validate(claims.table(t), Some((t, &claims.column_map)), &format!("claims table {}", t.name()))?;
+        }
+        Ok::<_, PyErr>(())
+    })?;
+    Ok(claims)
+}
+
 /// Cuts batches into zero-copy slices of at most `rows` rows.
 fn slices(batches: Vec<RecordBatch>, rows: usize) -> Vec<RecordBatch> {
     let rows = rows.max(1);
@@ -241,7 +298,7 @@ fn table_arg(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<RecordB
 }
 
 /// The four tables (fee_details, mdtrt, diagnoses, operations), imported without copying.
-fn claims_arg(tables: [Option<&Bound<'_, PyAny>>; 4], column_map: ColumnMap) -> PyResult<Claims> {
+pub(crate) fn claims_arg(tables: [Option<&Bound<'_, PyAny>>; 4], column_map: ColumnMap) -> PyResult<Claims> {
     let [fee, mdtrt, diag, oprn] = tables;
     Ok(Claims {
         fee_details: table_arg(fee, "fee_details")?,
@@ -254,14 +311,35 @@ fn claims_arg(tables: [Option<&Bound<'_, PyAny>>; 4], column_map: ColumnMap) -> 
 
 #[pymethods]
 impl Engine {
-    /// Compiles `pack` with optional knowledge tables `{name: arrow table or list of row dicts}`.
+    /// Compiles `pack` with optional knowledge tables `{name: arrow table or list of row dicts}`,
+    /// DRG schemes and DIP catalogues (through `medaudit_core::Engine::builder`).
     #[new]
-    #[pyo3(signature = (pack, knowledge=None))]
-    fn new(py: Python<'_>, pack: &RulePack, knowledge: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let tables = knowledge_tables(knowledge)?;
-        let pack = pack.pack.clone();
-        let engine = py.allow_threads(|| medaudit_core::Engine::with_knowledge(pack, tables)).map_err(to_py)?;
+    #[pyo3(signature = (pack, knowledge=None, drg_schemes=None, dip_catalogues=None))]
+    fn new(
+        py: Python<'_>,
+        pack: &RulePack,
+        knowledge: Option<&Bound<'_, PyDict>>,
+        drg_schemes: Option<Vec<PyRef<'_, crate::payment::DrgScheme>>>,
+        dip_catalogues: Option<Vec<PyRef<'_, crate::payment::DipCatalogue>>>,
+    ) -> PyResult<Self> {
+        let mut b = medaudit_core::Engine::builder(pack.pack.clone());
+        for t in knowledge_tables(knowledge)? {
+            b = b.knowledge(t);
+        }
+        for s in drg_schemes.unwrap_or_default() {
+            b = b.drg_scheme(s.scheme.clone());
+        }
+        for c in dip_catalogues.unwrap_or_default() {
+            b = b.dip_catalogue(c.catalogue.clone());
+        }
+        let engine = py.allow_threads(|| b.build()).map_err(to_py)?;
         Ok(Engine { engine: Arc::new(engine) })
+    }
+
+    /// The partition key of a rule: `"person"` or `"trace_code"` for patient-history rules,
+    /// `None` for line and encounter rules (see `medaudit_core::Engine::partition_key`).
+    fn partition_key(&self, rule_id: &str) -> Option<&'static str> {
+        self.engine.partition_key(rule_id).map(crate::history::key_name)
     }
 
     /// Runs a check; returns `(findings, unjudged)` where findings export the Arrow PyCapsule
@@ -284,25 +362,8 @@ impl Engine {
         chunk_rows: usize,
         progress: Option<PyObject>,
     ) -> PyResult<(ArrowBatches, Vec<UnjudgedRow>)> {
-        let column_map = match column_map {
-            Some(text) => ColumnMap::from_json(text).map_err(to_py)?,
-            None => ColumnMap::default(),
-        };
-        let stage = match stage {
-            None => None,
-            Some(s) => Some(Stage::parse(s).ok_or_else(|| {
-                crate::errors::ArgumentError::new_err(format!(
-                    "invalid argument stage: {s:?} is not a stage; expected 事前, 事中, 事后, pre, during or post"
-                ))
-            })?),
-        };
-        let mut claims = claims_arg([fee_details, mdtrt, diagnoses, operations], column_map)?;
-        py.allow_threads(|| {
-            for t in ClaimsTable::ALL {
-                validate(claims.table(t), Some((t, &claims.column_map)), &format!("claims table {}", t.name()))?;
-            }
-            Ok::<_, PyErr>(())
-        })?;
+        let stage = stage_arg(stage)?;
+        let mut claims = claims_in(py, [fee_details, mdtrt, diagnoses, operations], column_map)?;
         claims.fee_details = slices(std::mem::take(&mut claims.fee_details), chunk_rows);
         let total: usize = claims.fee_details.iter().map(RecordBatch::num_rows).sum();
         let done = Arc::new(AtomicUsize::new(0));
@@ -375,9 +436,7 @@ impl Engine {
             Err(medaudit_core::Error::Cancelled) => return Err(PyKeyboardInterrupt::new_err("check cancelled")),
             Err(e) => return Err(to_py(e)),
         };
-        let batch = py.allow_threads(|| out.to_record_batch());
-        let unjudged = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
-        Ok((ArrowBatches::new(batch.schema(), vec![batch]), unjudged))
+        Ok(output(py, out))
     }
 
     /// For benchmarks: the best wall time in seconds of `repeats` direct Rust API calls
@@ -424,6 +483,14 @@ impl Engine {
     fn __repr__(&self) -> String {
         format!("Engine(pack={:?}, rules={})", self.engine.pack().id, self.engine.pack().rules.len())
     }
+}
+
+/// A check's output as `(findings, unjudged)`: the findings batch (exported without a copy) and
+/// `(rule_id, reason, count)` of what rules could not judge.
+pub(crate) fn output(py: Python<'_>, out: medaudit_core::CheckOutput) -> (ArrowBatches, Vec<UnjudgedRow>) {
+    let batch = py.allow_threads(|| out.to_record_batch());
+    let unjudged = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
+    (ArrowBatches::new(batch.schema(), vec![batch]), unjudged)
 }
 
 /// Claims from the claims-JSON form (`core/src/claims/json.rs`): `(fee_details, mdtrt, diagnoses,

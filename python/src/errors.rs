@@ -12,6 +12,7 @@ create_exception!(_medaudit, RulePackError, Error, "A rule pack is invalid (JSON
 create_exception!(_medaudit, KnowledgeError, Error, "A knowledge table is invalid (column, type, or row).");
 create_exception!(_medaudit, ClaimsError, Error, "A claims column is missing or mistyped, or a value cannot be used.");
 create_exception!(_medaudit, ArgumentError, Error, "An argument is invalid (unknown rule id, column map, …).");
+create_exception!(_medaudit, SchemeError, Error, "A DRG scheme or DIP catalogue is invalid (file, JSON path, row).");
 
 /// The Python exception for a core error: class by kind, message unchanged, `.kind` set.
 pub(crate) fn to_py(e: medaudit_core::Error) -> PyErr {
@@ -21,6 +22,7 @@ pub(crate) fn to_py(e: medaudit_core::Error) -> PyErr {
         "pack_json" | "rule" | "pack" => RulePackError::new_err(msg),
         "knowledge" => KnowledgeError::new_err(msg),
         "column" | "value" => ClaimsError::new_err(msg),
+        "scheme" => SchemeError::new_err(msg),
         "cancelled" => pyo3::exceptions::PyKeyboardInterrupt::new_err(msg),
         _ => ArgumentError::new_err(msg),
     };
@@ -39,5 +41,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("KnowledgeError", py.get_type::<KnowledgeError>())?;
     m.add("ClaimsError", py.get_type::<ClaimsError>())?;
     m.add("ArgumentError", py.get_type::<ArgumentError>())?;
+    m.add("SchemeError", py.get_type::<SchemeError>())?;
     Ok(())
 }

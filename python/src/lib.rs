@@ -9,6 +9,11 @@
 mod capsule;
 mod engine;
 mod errors;
+mod expr;
+mod history;
+mod indicators;
+mod national;
+mod payment;
 mod synth;
 
 use pyo3::prelude::*;
@@ -20,6 +25,15 @@ fn _medaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::RulePack>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<capsule::ArrowBatches>()?;
+    m.add_class::<payment::DrgScheme>()?;
+    m.add_class::<payment::DipCatalogue>()?;
+    m.add_class::<history::Auditor>()?;
+    m.add_function(wrap_pyfunction!(national::national_import, m)?)?;
+    m.add_function(wrap_pyfunction!(indicators::indicators, m)?)?;
+    m.add_function(wrap_pyfunction!(expr::validate_expr, m)?)?;
+    m.add_function(wrap_pyfunction!(history::partition_claims, m)?)?;
+    m.add_function(wrap_pyfunction!(synth::synth_history, m)?)?;
+    m.add_function(wrap_pyfunction!(synth::synth_drg, m)?)?;
     m.add_function(wrap_pyfunction!(engine::findings_schema, m)?)?;
     m.add_function(wrap_pyfunction!(synth::synth_claims, m)?)?;
     m.add_function(wrap_pyfunction!(engine::claims_from_json, m)?)?;

@@ -7,10 +7,17 @@ use crate::capsule::ArrowBatches;
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use medaudit_core::{synth, ClaimsTable};
+use medaudit_core::synth;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
+
+fn rate(violation_rate: f64) -> PyResult<()> {
+    if !(0.0..=1.0).contains(&violation_rate) {
+        return Err(PyValueError::new_err(format!("violation_rate must be within [0, 1], got {violation_rate}")));
+    }
+    Ok(())
+}
 
 fn truth_batch(truth: &[synth::Truth]) -> PyResult<RecordBatch> {
     let mut rule = StringBuilder::new();
@@ -44,9 +51,7 @@ pub fn synth_claims(
     dictionary: bool,
     batch_rows: usize,
 ) -> PyResult<(ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, usize)> {
-    if !(0.0..=1.0).contains(&violation_rate) {
-        return Err(PyValueError::new_err(format!("violation_rate must be within [0, 1], got {violation_rate}")));
-    }
+    rate(violation_rate)?;
     if days < 1 {
         return Err(PyValueError::new_err(format!("days must be at least 1, got {days}")));
     }
@@ -62,13 +67,76 @@ pub fn synth_claims(
     };
     let s = py.allow_threads(|| synth::generate(&cfg));
     let truth = truth_batch(&s.truth)?;
-    let c = s.claims;
-    Ok((
-        ArrowBatches::claims(c.fee_details, ClaimsTable::FeeDetails),
-        ArrowBatches::claims(c.mdtrt, ClaimsTable::Mdtrt),
-        ArrowBatches::claims(c.diagnoses, ClaimsTable::Diagnoses),
-        ArrowBatches::claims(c.operations, ClaimsTable::Operations),
-        ArrowBatches::new(truth.schema(), vec![truth]),
-        s.lines,
-    ))
+    Ok(claims_tuple(s.claims, truth, s.lines))
+}
+
+/// Generated patient histories for the history sample pack; returns `(fee_details, mdtrt,
+/// diagnoses, operations, truth, lines)`; truth has a `pattern` column (trace-code patterns).
+#[pyfunction]
+#[pyo3(signature = (persons=500, seed=1, violation_rate=0.3, facilities=20, list_trace_codes=false))]
+#[allow(clippy::type_complexity)]
+pub fn synth_history(
+    py: Python<'_>,
+    persons: usize,
+    seed: u64,
+    violation_rate: f64,
+    facilities: usize,
+    list_trace_codes: bool,
+) -> PyResult<(ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, usize)> {
+    rate(violation_rate)?;
+    let cfg = synth::history::HistoryConfig {
+        persons,
+        seed,
+        violation_rate,
+        facilities: facilities.max(2),
+        list_trace_codes,
+        ..Default::default()
+    };
+    let s = py.allow_threads(|| synth::history::generate(&cfg));
+    let mut pattern = StringBuilder::new();
+    let rows: Vec<synth::Truth> = s
+        .truth
+        .iter()
+        .map(|t| {
+            pattern.append_option(t.pattern.as_deref());
+            synth::Truth { rule_id: t.rule_id.clone(), mdtrt_id: t.mdtrt_id.clone(), feedetl_sn: t.feedetl_sn.clone() }
+        })
+        .collect();
+    let base = truth_batch(&rows)?;
+    let mut fields: Vec<Field> = base.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new("pattern", DataType::Utf8, true));
+    let mut cols = base.columns().to_vec();
+    cols.push(Arc::new(pattern.finish()));
+    let truth =
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(claims_tuple(s.claims, truth, s.lines))
+}
+
+/// Generated inpatient stays for the DRG sample pack; returns `(fee_details, mdtrt, diagnoses,
+/// operations, truth, lines)`.
+#[pyfunction]
+#[pyo3(signature = (encounters=1000, seed=1, violation_rate=0.2))]
+#[allow(clippy::type_complexity)]
+pub fn synth_drg(
+    py: Python<'_>,
+    encounters: usize,
+    seed: u64,
+    violation_rate: f64,
+) -> PyResult<(ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, usize)> {
+    rate(violation_rate)?;
+    let cfg = synth::drg::DrgConfig { encounters, seed, violation_rate };
+    let s = py.allow_threads(|| synth::drg::generate(&cfg));
+    let truth = truth_batch(&s.truth)?;
+    let lines = s.claims.fee_details.iter().map(RecordBatch::num_rows).sum();
+    Ok(claims_tuple(s.claims, truth, lines))
+}
+
+#[allow(clippy::type_complexity)]
+fn claims_tuple(
+    c: medaudit_core::Claims,
+    truth: RecordBatch,
+    lines: usize,
+) -> (ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, ArrowBatches, usize) {
+    let (f, m, d, o) = crate::capsule::claims_tables(c);
+    (f, m, d, o, ArrowBatches::new(truth.schema(), vec![truth]), lines)
 }

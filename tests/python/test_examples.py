@@ -1,7 +1,9 @@
-"""The example notebook runs top to bottom (with its table and chart) and the quickstart prints its report."""
+"""The example notebook runs top to bottom (with its table and chart), the quickstart prints its report, and the
+national / DRG / history example runs with streaming equal to bulk."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -35,3 +37,18 @@ def test_quickstart_runs():
     ).stdout
     assert "facilities to inspect first" in out
     assert "recall 100.0%, precision 100.0%" in out
+
+
+def test_national_drg_history_example_runs():
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "national_drg_history.py"), "--persons", "300"],
+        capture_output=True, text=True, check=True, timeout=600,
+    ).stdout
+    assert "provider indicators" in out
+    streamed, bulk = (int(x) for x in re.search(r"(\d+) findings streamed in 10 batches, (\d+) in one check", out).groups())
+    assert streamed == bulk > 0
+    if "national knowledge" in out:
+        assert "艾附暖宫丸限女性使用" in out
+    if "DRG/DIP rules" in out:
+        found, truth = (int(x) for x in re.search(r"DRG/DIP rules: (\d+) findings \(generator truth: (\d+)\)", out).groups())
+        assert found == truth > 0

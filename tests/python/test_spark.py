@@ -86,3 +86,22 @@ def test_spark_errors_on_the_driver(spark, sample_pack):
     bad = medaudit.RulePack.from_json(sample_pack.json)
     with pytest.raises(medaudit.ArgumentError, match="NOPE"):
         medaudit.spark.check(bad, spark.createDataFrame(c.fee_details), spark.createDataFrame(c.mdtrt), rule_ids=["NOPE"])
+
+
+@pytest.mark.parametrize("list_codes", [True, False])
+def test_spark_history_rules_give_the_findings_of_one_process(spark, list_codes):
+    pack = medaudit.RulePack.history_sample()
+    engine = medaudit.Engine(pack)
+    data = medaudit.synth.history(persons=150, seed=41, violation_rate=0.6, list_trace_codes=list_codes)
+    dfs = {name: spark.createDataFrame(t) for name, t in data.tables.items() if t.num_rows}
+    found = medaudit.spark.check(pack, **dfs, partitions=3)
+    got = by_id(spark_rows(found))
+    want = by_id(local_rows(engine.check(**data.tables, progress=False)))
+    assert len(want) > 40 and {"trace_duplicate", "readmission_15d"} <= {w["rule_id"] for w in want}
+    assert [(g["rule_id"], g["finding_id"], g["message"]) for g in got] == [
+        (w["rule_id"], w["finding_id"], w["message"]) for w in want
+    ]
+    # Only the trace-code rule: it is cut by trace code alone.
+    only = medaudit.spark.check(pack, **dfs, rule_ids=["trace_duplicate"], partitions=2)
+    assert sorted(r["finding_id"] for r in spark_rows(only)) == sorted(
+        engine.check(**data.tables, rule_ids=["trace_duplicate"], progress=False)["finding_id"].to_pylist())
