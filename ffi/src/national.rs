@@ -24,6 +24,9 @@ fn options(json: Option<&str>) -> FfiResult<ImportOptions> {
             .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
             .ok_or_else(|| FfiError::json(format!("options: $.{k}: expected an array of strings")))
     };
+    // The mapping is composed after every key is read, whatever their order: the starter mapping
+    // (unless `starter_indications` is false), then the caller's TSV, whose texts win.
+    let (mut starter, mut user) = (true, None);
     for (k, v) in &m {
         match k.as_str() {
             "pack_id" => {
@@ -33,14 +36,11 @@ fn options(json: Option<&str>) -> FfiResult<ImportOptions> {
             "internet_med_types" => o.internet_med_types = strs(k, v)?,
             "indications_tsv" => {
                 let t = v.as_str().ok_or_else(|| FfiError::json("options: $.indications_tsv: expected a string"))?;
-                o.indications.extend(IndicationMap::parse_tsv(t).map_err(|e| core_err(e, Ctx::Json))?);
+                user = Some(IndicationMap::parse_tsv(t).map_err(|e| core_err(e, Ctx::Json))?);
             }
             "starter_indications" => {
-                if v.as_bool().ok_or_else(|| FfiError::json("options: $.starter_indications: expected a boolean"))? {
-                    o.indications.extend(IndicationMap::starter());
-                } else {
-                    o.indications = IndicationMap::default();
-                }
+                starter =
+                    v.as_bool().ok_or_else(|| FfiError::json("options: $.starter_indications: expected a boolean"))?;
             }
             "std_prices" => {
                 let obj = v.as_object().ok_or_else(|| FfiError::json("options: $.std_prices: expected an object"))?;
@@ -57,6 +57,12 @@ fn options(json: Option<&str>) -> FfiResult<ImportOptions> {
                 )))
             }
         }
+    }
+    if !starter {
+        o.indications = IndicationMap::default();
+    }
+    if let Some(user) = user {
+        o.indications.extend(user);
     }
     Ok(o)
 }
@@ -191,4 +197,21 @@ pub unsafe extern "C" fn medaudit_engine_new_national_file(
         unsafe { out.write(engine::register(engine)) };
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::options;
+
+    #[test]
+    fn the_callers_indications_survive_whatever_the_key_order() {
+        const TSV: &str = "限原发性高血压。\tI10\t原发性高血压\n";
+        let text = format!(r#"{{"indications_tsv": {tsv:?}, "starter_indications": false}}"#, tsv = TSV);
+        let Ok(o) = options(Some(&text)) else { panic!("options refused: {text}") };
+        assert_eq!(o.indications.len(), 1, "starter dropped, the caller's mapping kept");
+        let text = format!(r#"{{"starter_indications": true, "indications_tsv": {tsv:?}}}"#, tsv = TSV);
+        let Ok(o) = options(Some(&text)) else { panic!("options refused: {text}") };
+        assert!(o.indications.len() > 1);
+        assert!(o.indications.get("限原发性高血压。").is_some_and(|i| i.label == "原发性高血压"));
+    }
 }

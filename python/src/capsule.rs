@@ -77,6 +77,13 @@ pub(crate) fn import(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<RecordB
         // SAFETY: `array` was produced for `schema` by the same producer call.
         let data = unsafe { from_ffi(array, schema) }
             .map_err(|e| PyValueError::new_err(format!("{what}: cannot import the Arrow array: {e}")))?;
+        // `StructArray::from` panics on any other type: refuse it with the type named instead.
+        if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
+            return Err(PyTypeError::new_err(format!(
+                "{what}: __arrow_c_array__ gave a {} array; a table is a struct array (a record batch)",
+                data.data_type()
+            )));
+        }
         let arr = StructArray::from(data);
         if arr.null_count() > 0 {
             return Err(PyValueError::new_err(format!("{what}: a struct array with null rows is not a table")));

@@ -82,3 +82,9 @@ def test_pyarrow_input_is_not_copied(small):
 def test_non_arrow_input_is_a_type_error(engine):
     with pytest.raises(TypeError, match="fee_details: expected an Arrow table"):
         engine.check(fee_details=[{"a": 1}], mdtrt=None, progress=False)
+
+
+def test_a_plain_array_is_not_a_table(engine):
+    # A pyarrow Array exports __arrow_c_array__ too, but of an int64 array, not a struct array.
+    with pytest.raises(TypeError, match="fee_details: __arrow_c_array__ gave a Int64 array"):
+        engine.check(fee_details=pa.array([1, 2, 3]), mdtrt=None, progress=False)
