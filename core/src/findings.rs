@@ -160,6 +160,85 @@ fn findings_to_batch(findings: &[Finding]) -> RecordBatch {
     RecordBatch::try_new(findings_schema(), columns).unwrap_or_else(|_| RecordBatch::new_empty(findings_schema()))
 }
 
+/// Where a finding points, as its producer (the line pass or the history pass) knows it; the rule,
+/// its citation, the message and the id are filled in by [`Finding::build`], the one place that
+/// renders findings.
+pub(crate) struct At<'a> {
+    pub psn_no: Option<&'a str>,
+    pub mdtrt_id: &'a str,
+    pub fixmedins_code: Option<&'a str>,
+    pub feedetl_sn: Option<&'a str>,
+    pub item_code: Option<&'a str>,
+    /// The item name the claims give (else the knowledge point's, else the code).
+    pub item_name: Option<&'a str>,
+    pub bilg_dept_codg: Option<&'a str>,
+    pub related_feedetl_sn: Option<&'a str>,
+    /// The amount at risk before rounding to fen.
+    pub amount: Option<f64>,
+    /// A last part of the id, for producers whose (rule, encounter, line, related, point) is not
+    /// unique (history findings: the trace code or a discriminator).
+    pub id_extra: Option<&'a str>,
+}
+
+impl Finding {
+    /// Renders the finding of `rule` at `at`, citing knowledge row `cite` (if it came from one),
+    /// with the template's message arguments `args`.
+    pub(crate) fn build(
+        rule: &crate::pack::Rule,
+        cite: Option<&crate::engine::compile::RowCitation>,
+        at: At<'_>,
+        args: &[(&'static str, String)],
+    ) -> Finding {
+        let kp_id = cite.map(|c| c.kp_id.clone());
+        let item_name = at
+            .item_name
+            .map(str::to_string)
+            .or_else(|| cite.and_then(|c| c.item_name.clone()))
+            .or_else(|| at.item_code.map(str::to_string));
+        let amount = at.amount.map(|a| (a * 100.0).round() / 100.0);
+        let amount_s = amount.map(money).unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![
+            ("rule_name", rule.name.as_str()),
+            ("item_code", at.item_code.unwrap_or("")),
+            ("item_name", item_name.as_deref().unwrap_or("")),
+            ("amount", amount_s.as_str()),
+            ("kp_id", kp_id.as_deref().unwrap_or("")),
+        ];
+        all.extend(args.iter().map(|(k, v)| (*k, v.as_str())));
+        let message = render(&rule.message, &all);
+        let id_parts = [
+            rule.id.as_str(),
+            at.mdtrt_id,
+            at.feedetl_sn.unwrap_or(""),
+            at.related_feedetl_sn.unwrap_or(""),
+            kp_id.as_deref().unwrap_or(""),
+            at.id_extra.unwrap_or(""),
+        ];
+        let finding_id = stable_id(if at.id_extra.is_some() { &id_parts } else { &id_parts[..5] });
+        Finding {
+            finding_id,
+            rule_id: rule.id.clone(),
+            rule_code: rule.code.clone(),
+            rule_name: rule.name.clone(),
+            template: rule.template.name.to_string(),
+            severity: rule.severity.label().to_string(),
+            warn_level: rule.warn_level,
+            psn_no: at.psn_no.map(str::to_string),
+            mdtrt_id: at.mdtrt_id.to_string(),
+            fixmedins_code: at.fixmedins_code.map(str::to_string),
+            feedetl_sn: at.feedetl_sn.map(str::to_string),
+            item_code: at.item_code.map(str::to_string),
+            item_name,
+            bilg_dept_codg: at.bilg_dept_codg.map(str::to_string),
+            related_feedetl_sn: at.related_feedetl_sn.map(str::to_string),
+            amount,
+            message,
+            kp_id,
+            basis: cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone()),
+        }
+    }
+}
+
 /// FNV-1a 64 of the parts, separated by NUL: stable across platforms and versions.
 pub(crate) fn stable_id(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

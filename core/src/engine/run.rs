@@ -6,7 +6,7 @@ use super::{CheckOptions, Engine, Entry};
 use crate::claims::column::FlatStr;
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
 use crate::error::{Error, Result};
-use crate::findings::{money, render, stable_id, CheckOutput, Finding, Unjudged};
+use crate::findings::{At, CheckOutput, Finding, Unjudged};
 use crate::pack::Rule;
 use arrow_array::Array;
 use smallvec::SmallVec;
@@ -600,54 +600,19 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
                 message: "null line id on a line with a finding".into(),
             })?),
         };
-        let related_sn = related.as_ref().and_then(|l| l.v.feedetl_sn.get(l.row));
-        let item_code = line.as_ref().and_then(|l| l.code());
-        let cite = cr.citation(h.kp_row);
-        let kp_id = cite.map(|c| c.kp_id.clone());
-        let item_name = line
-            .as_ref()
-            .and_then(|l| l.v.hilist_name.and_then(|c| c.get(l.row)).map(str::to_string))
-            .or_else(|| cite.and_then(|c| c.item_name.clone()))
-            .or_else(|| item_code.map(str::to_string));
-        let psn = enc.psn.or_else(|| line.as_ref().and_then(|l| l.v.psn_no.and_then(|c| c.get(l.row))));
-        let amount = h.amount.map(|a| (a * 100.0).round() / 100.0);
-        let amount_s = amount.map(money).unwrap_or_default();
-        let mut args: Vec<(&str, &str)> = vec![
-            ("rule_name", rule.name.as_str()),
-            ("item_code", item_code.unwrap_or("")),
-            ("item_name", item_name.as_deref().unwrap_or("")),
-            ("amount", amount_s.as_str()),
-            ("kp_id", kp_id.as_deref().unwrap_or("")),
-        ];
-        args.extend(h.args.iter().map(|(k, v)| (*k, v.as_str())));
-        let message = render(&rule.message, &args);
-        let basis = cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone());
-        let finding_id =
-            stable_id(&[&rule.id, enc.id, sn.unwrap_or(""), related_sn.unwrap_or(""), kp_id.as_deref().unwrap_or("")]);
-        rows.push((
-            h.rule as usize,
-            Finding {
-                finding_id,
-                rule_id: rule.id.clone(),
-                rule_code: rule.code.clone(),
-                rule_name: rule.name.clone(),
-                template: rule.template.name.to_string(),
-                severity: rule.severity.label().to_string(),
-                warn_level: rule.warn_level,
-                psn_no: psn.map(str::to_string),
-                mdtrt_id: enc.id.to_string(),
-                fixmedins_code: enc.fixmedins.map(str::to_string),
-                feedetl_sn: sn.map(str::to_string),
-                item_code: item_code.map(str::to_string),
-                item_name,
-                bilg_dept_codg: line.as_ref().and_then(|l| l.dept()).map(str::to_string),
-                related_feedetl_sn: related_sn.map(str::to_string),
-                amount,
-                message,
-                kp_id,
-                basis,
-            },
-        ));
+        let at = At {
+            psn_no: enc.psn.or_else(|| line.as_ref().and_then(|l| l.v.psn_no.and_then(|c| c.get(l.row)))),
+            mdtrt_id: enc.id,
+            fixmedins_code: enc.fixmedins,
+            feedetl_sn: sn,
+            item_code: line.as_ref().and_then(|l| l.code()),
+            item_name: line.as_ref().and_then(|l| l.v.hilist_name.and_then(|c| c.get(l.row))),
+            bilg_dept_codg: line.as_ref().and_then(|l| l.dept()),
+            related_feedetl_sn: related.as_ref().and_then(|l| l.v.feedetl_sn.get(l.row)),
+            amount: h.amount,
+            id_extra: None,
+        };
+        rows.push((h.rule as usize, Finding::build(rule, cr.citation(h.kp_row), at, &h.args)));
     }
     rows.sort_by(|(ra, a), (rb, b)| {
         (&a.mdtrt_id, &a.feedetl_sn, ra, &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(

@@ -9,7 +9,7 @@ use super::trace_store::TraceStore;
 use crate::engine::codes::FxHashMap;
 use crate::engine::{Engine, NO_ROW};
 use crate::error::Result;
-use crate::findings::{money, render, stable_id, Finding};
+use crate::findings::{At, Finding};
 use crate::templates::history::{Ev, Hist, Outcome, PartitionKey, St, Verdict};
 use crate::templates::Kernel;
 use serde::{Deserialize, Serialize};
@@ -128,52 +128,18 @@ fn finding(eng: &Engine, h: &Hist, ev: &Ev, v: Verdict) -> Option<Finding> {
     let rule = eng.pack.rules.get(ev.rule as usize)?;
     let cr = eng.rules.get(ev.rule as usize)?;
     let cite = if ev.sub == NO_ROW { None } else { cr.citation(ev.sub) };
-    let kp_id = cite.map(|c| c.kp_id.clone());
-    let item_name = ev
-        .name
-        .map(str::to_string)
-        .or_else(|| cite.and_then(|c| c.item_name.clone()))
-        .or_else(|| ev.code.map(str::to_string));
-    let amount = v.amount.map(|a| (a * 100.0).round() / 100.0);
-    let amount_s = amount.map(money).unwrap_or_default();
-    let mut args: Vec<(&str, &str)> = vec![
-        ("rule_name", rule.name.as_str()),
-        ("item_code", ev.code.unwrap_or("")),
-        ("item_name", item_name.as_deref().unwrap_or("")),
-        ("amount", amount_s.as_str()),
-        ("kp_id", kp_id.as_deref().unwrap_or("")),
-    ];
-    args.extend(v.args.iter().map(|(k, s)| (*k, s.as_str())));
-    let message = render(&rule.message, &args);
-    let extra = if h.partition_key() == PartitionKey::TraceCode { ev.key } else { v.discr };
-    let finding_id = stable_id(&[
-        &rule.id,
-        ev.mdtrt_id,
-        ev.sn.unwrap_or(""),
-        v.related.as_deref().unwrap_or(""),
-        kp_id.as_deref().unwrap_or(""),
-        extra,
-    ]);
-    Some(Finding {
-        finding_id,
-        rule_id: rule.id.clone(),
-        rule_code: rule.code.clone(),
-        rule_name: rule.name.clone(),
-        template: rule.template.name.to_string(),
-        severity: rule.severity.label().to_string(),
-        warn_level: rule.warn_level,
+    let at = At {
         // Person-keyed events leave psn to the key.
-        psn_no: ev.psn.or((h.partition_key() == PartitionKey::Person).then_some(ev.key)).map(str::to_string),
-        mdtrt_id: ev.mdtrt_id.to_string(),
-        fixmedins_code: ev.fac.map(str::to_string),
-        feedetl_sn: ev.sn.map(str::to_string),
-        item_code: ev.code.map(str::to_string),
-        item_name,
-        bilg_dept_codg: ev.dept.map(str::to_string),
-        related_feedetl_sn: v.related.as_deref().map(str::to_string),
-        amount,
-        message,
-        kp_id,
-        basis: cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone()),
-    })
+        psn_no: ev.psn.or((h.partition_key() == PartitionKey::Person).then_some(ev.key)),
+        mdtrt_id: ev.mdtrt_id,
+        fixmedins_code: ev.fac,
+        feedetl_sn: ev.sn,
+        item_code: ev.code,
+        item_name: ev.name,
+        bilg_dept_codg: ev.dept,
+        related_feedetl_sn: v.related.as_deref(),
+        amount: v.amount,
+        id_extra: Some(if h.partition_key() == PartitionKey::TraceCode { ev.key } else { v.discr }),
+    };
+    Some(Finding::build(rule, cite, at, &v.args))
 }
