@@ -26,7 +26,7 @@ const PACK: &str = r#"{
   "knowledge": {
     "course_items": {"rows": [
       {"kp_id": "C-A", "code": "CA", "max_days": 3},
-      {"kp_id": "C-B", "code": "CB", "max_days": 5, "measure": "span"}]},
+      {"kp_id": "C-B", "code": "CB", "max_days": 5, "measure": "span", "episode_gap_days": 12}]},
     "cycle_items": {"rows": [
       {"kp_id": "Y-H", "code": "HH", "max_count": 1, "window_days": 7},
       {"kp_id": "Y-C", "code": "CT", "max_count": 2, "window_days": 10}]},
@@ -311,14 +311,21 @@ fn fmt(x: f64) -> String {
 
 fn reference(w: &World) -> Expect {
     let mut ex = Expect::default();
-    // course: distinct days (CA, max 3) and span (CB, max 5).
-    for (code, max, span) in [("CA", 3, false), ("CB", 5, true)] {
+    // course: distinct days (CA, max 3) and span (CB, max 5; a gap of more than 12 days between
+    // uses starts a new course).
+    for (code, max, span, gap) in [("CA", 3, false, None), ("CB", 5, true, Some(12))] {
         for v in uses(w, code, &mut ex, "course").values() {
             for (i, u) in v.iter().enumerate() {
+                // The episode of use i: back from i while the gap to the previous use is small.
+                let mut start = i;
+                while start > 0 && gap.is_none_or(|g| day(v[start].0) - day(v[start - 1].0) <= g) {
+                    start -= 1;
+                }
+                let ep = &v[start..=i];
                 let n = if span {
-                    day(u.0) - day(v[0].0) + 1
+                    day(u.0) - day(ep[0].0) + 1
                 } else {
-                    let mut days: Vec<i64> = v[..=i].iter().map(|x| day(x.0)).collect();
+                    let mut days: Vec<i64> = ep.iter().map(|x| day(x.0)).collect();
                     days.dedup();
                     days.len() as i64
                 };
