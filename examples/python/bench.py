@@ -344,7 +344,6 @@ def main() -> int:
 
     # medaudit from Python and the Rust API on the same buffers
     findings = engine.check(**claims.tables, progress=False)  # warm-up
-    # Interleaved, so that other load on the machine hits both sides alike; best of each.
     # Interleaved, so that other load on the machine hits both sides alike; best of each. CPU time is
     # the process's (all threads): the Python call checks on a helper thread.
     t_py = t_rs = c_py = c_rs = float("inf")
@@ -356,7 +355,7 @@ def main() -> int:
         t, n_rs = engine._native._time_rust_check(claims.fee_details, claims.mdtrt, claims.diagnoses, claims.operations, repeats=1)
         t_rs, c_rs = min(t_rs, t), min(c_rs, time.process_time() - c0)
         assert n_rs == findings.num_rows
-    print(f"\n== medaudit, whole sample pack (20 rules), one thread, best of {args.repeats} (interleaved)")
+    print(f"\n== medaudit, whole sample pack ({len(PACK['rules'])} rules), one thread, best of {args.repeats} (interleaved)")
     print(f"  Python Engine.check:   {t_py:.3f} s wall, {c_py:.3f} s CPU  ({claims.lines / t_py / 1e6:.1f} M lines/s), {findings.num_rows:,} findings")
     print(f"  Rust API (same data):  {t_rs:.3f} s wall, {c_rs:.3f} s CPU  ({claims.lines / t_rs / 1e6:.1f} M lines/s)")
     print(f"  Python-call overhead:  {(t_py / t_rs - 1) * 100:+.1f}% wall, {(c_py / c_rs - 1) * 100:+.1f}% CPU  (target < 10%)")
