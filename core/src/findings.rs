@@ -10,6 +10,7 @@
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt8Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use smallvec::SmallVec;
 use std::sync::{Arc, OnceLock};
 
 /// One violation.
@@ -180,6 +181,22 @@ pub(crate) struct At<'a> {
     pub id_extra: Option<&'a str>,
 }
 
+impl At<'_> {
+    /// The finding id as a number (its text is [`hex16`] of it): a hash of the rule id, the
+    /// encounter, the line, the related line, the knowledge point and `id_extra`.
+    pub(crate) fn id_hash(&self, rule_id: &str, kp_id: Option<&str>) -> u64 {
+        let parts = [
+            rule_id,
+            self.mdtrt_id,
+            self.feedetl_sn.unwrap_or(""),
+            self.related_feedetl_sn.unwrap_or(""),
+            kp_id.unwrap_or(""),
+            self.id_extra.unwrap_or(""),
+        ];
+        stable_hash(if self.id_extra.is_some() { &parts } else { &parts[..5] })
+    }
+}
+
 impl Finding {
     /// Renders the finding of `rule` at `at`, citing knowledge row `cite` (if it came from one),
     /// with the template's message arguments `args`.
@@ -189,6 +206,18 @@ impl Finding {
         at: At<'_>,
         args: &[(&'static str, String)],
     ) -> Finding {
+        let id = at.id_hash(&rule.id, cite.map(|c| c.kp_id.as_str()));
+        Self::build_with_id(rule, cite, at, args, id)
+    }
+
+    /// [`Finding::build`] for a caller that has already computed `at.id_hash(..)` (to sort by it).
+    pub(crate) fn build_with_id(
+        rule: &crate::pack::Rule,
+        cite: Option<&crate::engine::compile::RowCitation>,
+        at: At<'_>,
+        args: &[(&'static str, String)],
+        id: u64,
+    ) -> Finding {
         let kp_id = cite.map(|c| c.kp_id.clone());
         let item_name = at
             .item_name
@@ -197,24 +226,18 @@ impl Finding {
             .or_else(|| at.item_code.map(str::to_string));
         let amount = at.amount.map(|a| (a * 100.0).round() / 100.0);
         let amount_s = amount.map(money).unwrap_or_default();
-        let mut all: Vec<(&str, &str)> = vec![
-            ("rule_name", rule.name.as_str()),
-            ("item_code", at.item_code.unwrap_or("")),
-            ("item_name", item_name.as_deref().unwrap_or("")),
-            ("amount", amount_s.as_str()),
-            ("kp_id", kp_id.as_deref().unwrap_or("")),
-        ];
-        all.extend(args.iter().map(|(k, v)| (*k, v.as_str())));
-        let message = render(&rule.message, &all);
-        let id_parts = [
-            rule.id.as_str(),
-            at.mdtrt_id,
-            at.feedetl_sn.unwrap_or(""),
-            at.related_feedetl_sn.unwrap_or(""),
-            kp_id.as_deref().unwrap_or(""),
-            at.id_extra.unwrap_or(""),
-        ];
-        let finding_id = stable_id(if at.id_extra.is_some() { &id_parts } else { &id_parts[..5] });
+        let message = {
+            let mut all: SmallVec<[(&str, &str); 10]> = smallvec::smallvec![
+                ("rule_name", rule.name.as_str()),
+                ("item_code", at.item_code.unwrap_or("")),
+                ("item_name", item_name.as_deref().unwrap_or("")),
+                ("amount", amount_s.as_str()),
+                ("kp_id", kp_id.as_deref().unwrap_or("")),
+            ];
+            all.extend(args.iter().map(|(k, v)| (*k, v.as_str())));
+            render(&rule.message, &all)
+        };
+        let finding_id = hex16(id);
         Finding {
             finding_id,
             rule_id: rule.id.clone(),
@@ -239,8 +262,14 @@ impl Finding {
     }
 }
 
+/// `h` as 16 lower-case hex digits (the text of a finding id; their order is the order of `h`).
+pub(crate) fn hex16(h: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    (0..16).rev().map(|i| char::from(DIGITS[((h >> (i * 4)) & 0xf) as usize])).collect()
+}
+
 /// FNV-1a 64 of the parts, separated by NUL: stable across platforms and versions.
-pub(crate) fn stable_id(parts: &[&str]) -> String {
+pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -252,7 +281,7 @@ pub(crate) fn stable_id(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    h
 }
 
 /// Renders `{name}` placeholders from `args`; unknown names stay as they are (the pack loader has
@@ -286,19 +315,73 @@ pub(crate) fn render(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
-/// Formats an amount with two decimals.
+/// Formats an amount with two decimals, exactly as `format!("{x:.2}")` does.
+///
+/// Most amounts are whole fen or far from a half fen, and those are printed from their integer
+/// number of fen without the formatting machinery; the rest (near a half fen, huge, negative
+/// zero or not finite) take the exact path.
 pub(crate) fn money(x: f64) -> String {
+    let fen = x * 100.0;
+    let rounded = fen.round();
+    // Below 1e12 fen the product is off by less than 1e-4 fen, so a value 0.001 fen away from a
+    // half fen rounds the same way as its exact decimal expansion.
+    if fen.abs() < 1e12 && (fen - rounded).abs() < 0.499 {
+        let n = rounded as i64;
+        if n != 0 || x.is_sign_positive() {
+            // The digits of |n| fen, least significant first, with the point after two of them.
+            let mut digits = [0u8; 24];
+            let (mut m, mut len) = (n.unsigned_abs(), 0);
+            while len < 3 || m > 0 {
+                if let Some(d) = digits.get_mut(len) {
+                    *d = b'0' + (m % 10) as u8;
+                }
+                m /= 10;
+                len += 1;
+            }
+            let mut s = String::with_capacity(len + 2);
+            if n < 0 {
+                s.push('-');
+            }
+            for (k, d) in digits.iter().take(len).enumerate().rev() {
+                s.push(char::from(*d));
+                if k == 2 {
+                    s.push('.');
+                }
+            }
+            return s;
+        }
+    }
     format!("{x:.2}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_format_two_decimals() {
+        let mut xs = vec![0.0, -0.0, 0.004, -0.004, 0.005, 0.015, 1.005, 2.675, 1e14, -1e14, 1e15, 1e300, -3.999];
+        xs.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 123.455, 0.125, 0.375, -0.125, 9.995, 0.1 + 0.2]);
+        let mut seed: u64 = 7;
+        for _ in 0..200_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let cents = (seed >> 40) as i64 - (1 << 23);
+            let jitter = ((seed >> 8) & 0xff) as f64 / 256.0;
+            xs.push(cents as f64 / 100.0);
+            xs.push((cents as f64 + jitter) / 100.0);
+            xs.push(cents as f64 * 1.37);
+        }
+        for x in xs {
+            assert_eq!(money(x), format!("{x:.2}"), "{x:?}");
+        }
+    }
     #[test]
     fn render_and_ids() {
         assert_eq!(render("{a}限{b}使用{c}", &[("a", "药"), ("b", "女")]), "药限女使用{c}");
-        assert_eq!(stable_id(&["a", "b"]), stable_id(&["a", "b"]));
-        assert_ne!(stable_id(&["ab", ""]), stable_id(&["a", "b"]));
+        assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
+        assert_ne!(stable_hash(&["ab", ""]), stable_hash(&["a", "b"]));
+        assert_eq!(hex16(stable_hash(&["a"])), format!("{:016x}", stable_hash(&["a"])));
+        assert_eq!(hex16(0x0123_4567_89ab_cdef), "0123456789abcdef");
         let out = CheckOutput::default();
         assert_eq!(out.to_record_batch().num_rows(), 0);
         assert_eq!(out.to_record_batch().schema(), findings_schema());

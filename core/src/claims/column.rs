@@ -183,12 +183,39 @@ impl<'a> StrCol<'a> {
     }
 
     /// The value at `i`; `None` when null (a null key or a null dictionary value).
-    #[inline]
+    ///
+    /// Plain `Utf8` and `Int32`-keyed dictionaries of `Utf8` (the common layouts) are read inline;
+    /// the other layouts out of line, so that callers in hot loops stay small.
+    #[inline(always)]
     pub fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            StrCol::Flat(FlatStr::Utf8(a)) => utf8_at(a, i),
+            StrCol::Dict { keys: DictKeys::I32(k), values: FlatStr::Utf8(v), .. } => {
+                if i >= k.len() || k.is_null(i) {
+                    return None;
+                }
+                utf8_at(v, usize::try_from(*k.values().get(i)?).ok()?)
+            }
+            _ => self.get_other(i),
+        }
+    }
+
+    #[inline(never)]
+    fn get_other(&self, i: usize) -> Option<&'a str> {
         match self {
             StrCol::Flat(f) => f.get(i),
             StrCol::Dict { keys, values, .. } => keys.get(i).and_then(|k| values.get(k)),
         }
+    }
+}
+
+/// The string at `i` of a `Utf8` array; `None` when null or out of range.
+#[inline]
+fn utf8_at(a: &arrow_array::StringArray, i: usize) -> Option<&str> {
+    if i >= a.len() || a.is_null(i) {
+        None
+    } else {
+        Some(a.value(i))
     }
 }
 
@@ -262,8 +289,21 @@ impl<'a> NumCol<'a> {
     }
 
     /// The value at `i` as `f64`; `None` when null, out of range or not finite.
+    ///
+    /// `Float64` (the common layout) is read inline, the others out of line.
     #[inline]
     pub fn get(&self, i: usize) -> Option<f64> {
+        match self {
+            NumCol::F64(a) => {
+                let x = *a.values().get(i)?;
+                (!a.is_null(i) && x.is_finite()).then_some(x)
+            }
+            _ => self.get_other(i),
+        }
+    }
+
+    #[inline(never)]
+    fn get_other(&self, i: usize) -> Option<f64> {
         macro_rules! g {
             ($a:expr, $conv:expr) => {
                 if i < $a.len() && !$a.is_null(i) {
@@ -342,7 +382,9 @@ impl<'a> TimeCol<'a> {
                 if nulls.is_some_and(|n| n.is_null(i)) {
                     return None;
                 }
-                Some(v.div_euclid(*div).saturating_add(*offset))
+                // Seconds need no division (an integer division costs tens of cycles).
+                let secs = if *div == 1 { v } else { v.div_euclid(*div) };
+                Some(secs.saturating_add(*offset))
             }
             TimeCol::Days { values, nulls } => {
                 let v = *values.get(i)?;

@@ -10,6 +10,63 @@ use smallvec::SmallVec;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// A direct-mapped cache of recent answers about codes (an entry list id, a pattern test), in
+/// front of a slower lookup: the slot is chosen from the code's length and its first and last 8
+/// bytes, and a hit is confirmed by comparing the bytes, so a wrong answer is impossible and a
+/// collision only costs a lookup. Codes repeat heavily in fee lines, so most rows are answered
+/// without hashing the whole code or probing a map.
+pub(crate) struct RecentCodes<'a, V> {
+    slots: Vec<Option<(&'a [u8], V)>>,
+}
+
+impl<'a, V: Copy> RecentCodes<'a, V> {
+    /// Slots (a power of two).
+    const SLOTS: usize = 4096;
+
+    /// A cache, or a disabled one (every `get` misses) when `enabled` is false: below about a
+    /// thousand rows, filling the slots costs more than the lookups it saves.
+    pub fn new(enabled: bool) -> Self {
+        RecentCodes { slots: if enabled { vec![None; Self::SLOTS] } else { Vec::new() } }
+    }
+
+    #[inline]
+    fn slot(b: &[u8]) -> usize {
+        let load = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            let n = s.len().min(8);
+            w[..n].copy_from_slice(&s[..n]);
+            u64::from_le_bytes(w)
+        };
+        let head = load(b);
+        let tail = load(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
+        let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (x >> (64 - Self::SLOTS.trailing_zeros())) as usize
+    }
+
+    /// The cached answer for `code`, if any.
+    #[inline]
+    pub fn get(&self, code: &[u8]) -> Option<V> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        match self.slots.get(Self::slot(code)) {
+            Some(Some((c, v))) if *c == code => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Remembers `v` for `code`, replacing whatever shared its slot.
+    #[inline]
+    pub fn put(&mut self, code: &'a [u8], v: V) {
+        if self.slots.is_empty() {
+            return;
+        }
+        if let Some(e) = self.slots.get_mut(Self::slot(code)) {
+            *e = Some((code, v));
+        }
+    }
+}
+
 /// A small, fast, non-cryptographic hasher for interning codes: one folded multiply per 8 bytes
 /// (as in foldhash and wyhash). A plain Fx hash (multiply only) leaves the low bits, which
 /// hashbrown uses to pick a bucket, blind to the high bytes of a word, so keys such as

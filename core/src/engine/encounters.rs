@@ -100,20 +100,43 @@ impl<'a> EncTable<'a> {
         Ok(t)
     }
 
-    /// The `mdtrt` row of `id` when the ids are sorted: the cursor, the next row, else a binary search.
+    /// The `mdtrt` row of `id` when the ids are sorted: the cursor, the next row, else a search
+    /// that gallops forward from the cursor (lines come in `mdtrt` order, and a rule that skips
+    /// the encounters without a matching line still moves forward by a short distance), else a
+    /// binary search of the rows before it.
     #[inline]
     fn find_sorted(&mut self, id: &str) -> Option<usize> {
         let c = self.cursor;
-        if self.ids.get(c).is_some_and(|x| *x == id) {
-            return Some(c);
+        match self.ids.get(c) {
+            Some(x) if *x == id => return Some(c),
+            Some(x) if *x > id => {
+                let i = self.ids.get(..c)?.binary_search(&id).ok()?;
+                self.cursor = i;
+                return Some(i);
+            }
+            _ => {}
         }
-        if self.ids.get(c + 1).is_some_and(|x| *x == id) {
-            self.cursor = c + 1;
-            return Some(c + 1);
+        // ids[c] < id: find the first step whose id is >= id, then search the last gap.
+        let (mut lo, mut step) = (c + 1, 1usize);
+        loop {
+            let probe = c.saturating_add(step);
+            match self.ids.get(probe) {
+                Some(x) if *x < id => {
+                    lo = probe + 1;
+                    step = step.saturating_mul(2);
+                }
+                Some(_) => {
+                    let i = lo + self.ids.get(lo..=probe)?.binary_search(&id).ok()?;
+                    self.cursor = i;
+                    return Some(i);
+                }
+                None => {
+                    let i = lo + self.ids.get(lo..)?.binary_search(&id).ok()?;
+                    self.cursor = i;
+                    return Some(i);
+                }
+            }
         }
-        let i = self.ids.binary_search(&id).ok()?;
-        self.cursor = i;
-        Some(i)
     }
 
     /// The index of encounter `id`, adding an encounter without an `mdtrt` row if it is new.
@@ -131,6 +154,13 @@ impl<'a> EncTable<'a> {
         self.extra.push(id);
         self.by_id.insert(id, i);
         i
+    }
+
+    /// Whether encounter `i` is an `mdtrt` row of a table whose ids are sorted: then the order of
+    /// such indices is the order of their ids.
+    #[inline]
+    pub fn is_ranked(&self, i: u32) -> bool {
+        self.sorted && (i as usize) < self.ids.len()
     }
 
     /// The index of encounter `id`, if known.

@@ -1,6 +1,6 @@
 //! One check call: the fused pass over the lines, the windowed rules, and the findings.
 
-use super::codes::{EntryList, FxHashMap};
+use super::codes::{EntryList, FxHashMap, RecentCodes};
 use super::encounters::{EncRow, EncTable};
 use super::{CheckOptions, Engine, Entry};
 use crate::claims::column::FlatStr;
@@ -280,24 +280,6 @@ fn list_id<'a>(eng: &Engine, active: &[bool], st: &mut State<'a>, code: &'a str)
     id
 }
 
-/// Slots of the direct-mapped code cache (a power of two).
-const CODE_CACHE: usize = 4096;
-
-/// The cache slot of a code: its length and first and last 8 bytes, mixed.
-#[inline]
-fn code_slot(b: &[u8]) -> usize {
-    let load = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        let n = s.len().min(8);
-        w[..n].copy_from_slice(&s[..n]);
-        u64::from_le_bytes(w)
-    };
-    let head = load(b);
-    let tail = load(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
-    let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> (64 - CODE_CACHE.trailing_zeros())) as usize
-}
-
 /// Rows of a chunk whose code has active entries, with the entry list id.
 fn hits_of<'a>(
     eng: &Engine,
@@ -333,32 +315,25 @@ fn hits_of<'a>(
     match col {
         StrCol::Flat(FlatStr::Utf8(a)) if a.null_count() == 0 => {
             // The common case, one tight loop over the offsets: no per-row dispatch or null test.
-            // On large batches a direct-mapped cache of recent codes (slot chosen from the length
-            // and the first and last 8 bytes, hit confirmed by comparing the bytes) answers most
-            // rows without hashing the whole code or probing the map.
+            // On large batches the cache of recent codes answers most rows without hashing the
+            // whole code or probing the map.
             let offsets = a.value_offsets();
             let values = a.value_data();
-            let mut cache: Vec<Option<(&'a str, u32)>> =
-                if a.len() >= 1024 { vec![None; CODE_CACHE] } else { Vec::new() };
+            let mut cache = RecentCodes::new(a.len() >= 1024);
             for (r, w) in offsets.windows(2).enumerate() {
                 let (Ok(lo), Ok(hi)) = (usize::try_from(w[0]), usize::try_from(w[1])) else { return Err(malformed(r)) };
                 let Some(bytes) = values.get(lo..hi) else { return Err(malformed(r)) };
-                let slot = if cache.is_empty() { None } else { Some(code_slot(bytes)) };
-                if let Some(Some((c, id))) = slot.and_then(|i| cache.get(i)) {
-                    if c.as_bytes() == bytes {
-                        if *id != 0 {
-                            hits.push((r as u32, *id));
-                        }
-                        continue;
+                let id = match cache.get(bytes) {
+                    Some(id) => id,
+                    None => {
+                        // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is
+                        // cheap on short codes and only guards against a malformed array from outside.
+                        let Ok(code) = std::str::from_utf8(bytes) else { return Err(malformed(r)) };
+                        let id = list_id(eng, active, st, code);
+                        cache.put(bytes, id);
+                        id
                     }
-                }
-                // A valid Utf8 array holds valid UTF-8 between any two offsets; the check is cheap
-                // on short codes and only guards against a malformed array from outside.
-                let Ok(code) = std::str::from_utf8(bytes) else { return Err(malformed(r)) };
-                let id = list_id(eng, active, st, code);
-                if let Some(e) = slot.and_then(|i| cache.get_mut(i)) {
-                    *e = Some((code, id));
-                }
+                };
                 if id != 0 {
                     hits.push((r as u32, id));
                 }
@@ -455,10 +430,11 @@ fn pass<'a>(
     for (row, lid) in hits {
         let row = row as usize;
         let line = LineAt { v, row, packed: pack_line(chunk, row), map };
-        let time = line.time();
+        // Read only when an entry is dated or the rule is windowed.
+        let mut time_cell: Option<Option<i64>> = None;
+        let mut time = || *time_cell.get_or_insert_with(|| line.time());
         let n = st.lists.get(lid as usize).map_or(0, |l| l.len());
         let mut enc = u32::MAX;
-        let mut er: Option<EncRow> = None;
         for k in 0..n {
             let Some(e) = st.lists.get(lid as usize).and_then(|l| l.get(k)).copied() else { continue };
             let Some(entry): Option<&Entry> = eng.entries.get(e as usize) else { continue };
@@ -467,7 +443,7 @@ fn pass<'a>(
                 continue;
             };
             // Not in force at a known time: the rule does not apply, whatever the encounter.
-            if entry.bounded() && time.is_some_and(|t| !entry.in_force(t)) {
+            if entry.bounded() && time().is_some_and(|t| !entry.in_force(t)) {
                 continue;
             }
             if enc == u32::MAX {
@@ -486,26 +462,21 @@ fn pass<'a>(
                     }
                 };
             }
-            if er.is_none() {
-                er = match last_er {
-                    Some((e, r)) if e == enc => Some(r),
-                    _ => {
-                        let r = st.encs.get(enc);
-                        last_er = r.map(|r| (enc, r));
-                        r
-                    }
-                };
+            // Borrowed, not copied: an encounter row is a few hundred bytes.
+            if last_er.as_ref().is_none_or(|(e, _)| *e != enc) {
+                last_er = Some((enc, st.encs.get(enc).unwrap_or_default()));
             }
-            let er = er.unwrap_or_default();
+            let Some((_, er)) = last_er.as_ref() else { continue };
             if er.scene != 0 && er.scene & cr.scene_mask == 0 {
                 continue;
             }
             // A dated point with no time to choose by: in scope, but cannot be judged.
-            if entry.bounded() && time.is_none() {
+            if entry.bounded() && time().is_none() {
                 st.sink.unjudged(ri, "fee_ocur_time is null and the knowledge point has effective dates");
                 continue;
             }
             if cr.kernel.is_windowed() {
+                let time = time();
                 let key = match crate::templates::event_key(&cr.kernel, entry, &line, enc, st) {
                     Some(k) => k,
                     None => {
@@ -525,11 +496,39 @@ fn pass<'a>(
                     });
                 }
             } else {
-                crate::templates::eval_line(&cr.kernel, ri, entry.row, &line, enc, &er, &st.encs, eng, &mut st.sink)?;
+                crate::templates::eval_line(&cr.kernel, ri, entry.row, &line, enc, er, &st.encs, eng, &mut st.sink)?;
             }
         }
     }
     Ok(())
+}
+
+/// A finding before rendering: where it points and its place in the output order.
+struct Pending<'a> {
+    hit: u32,
+    rule: u32,
+    /// The encounter's index when the `mdtrt` ids are sorted (it orders like the id), else `u32::MAX`.
+    rank: u32,
+    at: At<'a>,
+    kp_id: Option<&'a str>,
+    id: u64,
+}
+
+impl Pending<'_> {
+    /// The output order: encounter id, line id, rule (pack order), related line, knowledge point,
+    /// finding id.
+    fn order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        let enc = if a.rank != u32::MAX && b.rank != u32::MAX {
+            a.rank.cmp(&b.rank)
+        } else {
+            a.at.mdtrt_id.cmp(b.at.mdtrt_id)
+        };
+        enc.then_with(|| a.at.feedetl_sn.cmp(&b.at.feedetl_sn))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.at.related_feedetl_sn.cmp(&b.at.related_feedetl_sn))
+            .then_with(|| a.kp_id.cmp(&b.kp_id))
+            .then_with(|| a.id.cmp(&b.id))
+    }
 }
 
 /// Gives templates prescription keys without exposing the state.
@@ -556,9 +555,11 @@ impl<'a> RxInterner<'a> for State<'a> {
 }
 
 fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
-    let mut rows: Vec<(usize, Finding)> = Vec::with_capacity(sink.hits.len());
+    // Resolve every hit to what it points at, borrowed from the claims and the engine, with its
+    // sort key; sort those small records; only then render each finding, in its final place.
+    let mut pending: Vec<Pending> = Vec::with_capacity(sink.hits.len());
     let mut last_enc: Option<(u32, EncRow)> = None;
-    for h in sink.hits {
+    for (i, h) in sink.hits.iter().enumerate() {
         let (Some(rule), Some(cr)) = (env.rule(h.rule), env.eng.rules.get(h.rule as usize)) else { continue };
         let line = h.line.and_then(|p| env.line(p));
         let enc_idx = if h.enc == u32::MAX {
@@ -612,29 +613,34 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
             amount: h.amount,
             id_extra: None,
         };
-        rows.push((h.rule as usize, Finding::build(rule, cr.citation(h.kp_row), at, &h.args)));
+        let cite = cr.citation(h.kp_row);
+        let kp_id = cite.map(|c| c.kp_id.as_str());
+        let id = at.id_hash(&rule.id, kp_id);
+        // Sorted `mdtrt` ids: an encounter's index orders like its id, with no string compare.
+        let rank = enc_idx.filter(|&i| env.encs.is_ranked(i)).unwrap_or(u32::MAX);
+        pending.push(Pending { hit: i as u32, rule: h.rule, rank, at, kp_id, id });
     }
-    rows.sort_by(|(ra, a), (rb, b)| {
-        (&a.mdtrt_id, &a.feedetl_sn, ra, &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(
-            &b.mdtrt_id,
-            &b.feedetl_sn,
-            rb,
-            &b.related_feedetl_sn,
-            &b.kp_id,
-            &b.finding_id,
-        ))
-    });
+    pending.sort_by(Pending::order);
+    let mut findings: Vec<Finding> = Vec::with_capacity(pending.len());
+    for p in pending {
+        let (Some(rule), Some(cr), Some(h)) =
+            (env.rule(p.rule), env.eng.rules.get(p.rule as usize), sink.hits.get(p.hit as usize))
+        else {
+            continue;
+        };
+        findings.push(Finding::build_with_id(rule, cr.citation(h.kp_row), p.at, &h.args, p.id));
+    }
     // Two findings with one id come from input lines that share a feedetl_sn: keep both (nothing
     // is dropped) and number the later ones, which the order above makes deterministic.
     let mut seen = 1;
-    for i in 1..rows.len() {
-        let same = match (rows.get(i - 1), rows.get(i)) {
-            (Some((_, a)), Some((_, b))) => a.finding_id.get(..16) == Some(b.finding_id.as_str()),
+    for i in 1..findings.len() {
+        let same = match (findings.get(i - 1), findings.get(i)) {
+            (Some(a), Some(b)) => a.finding_id.get(..16) == Some(b.finding_id.as_str()),
             _ => false,
         };
         if same {
             seen += 1;
-            if let Some((_, f)) = rows.get_mut(i) {
+            if let Some(f) = findings.get_mut(i) {
                 f.finding_id = format!("{}-{seen}", f.finding_id);
             }
         } else {
@@ -648,5 +654,5 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
             env.rule(r).map(|rule| Unjudged { rule_id: rule.id.clone(), reason: reason.to_string(), count })
         })
         .collect();
-    Ok(CheckOutput { findings: rows.into_iter().map(|(_, f)| f).collect(), unjudged })
+    Ok(CheckOutput { findings, unjudged })
 }

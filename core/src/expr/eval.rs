@@ -16,6 +16,7 @@ use super::check::{AnyIr, BoolIr, KpCol, NumFn, NumIr, Program, StrIr, StrTest};
 use super::parse::BinOp;
 use crate::claims::{NumCol, StrCol, TimeCol};
 use crate::engine::codes::FxHashMap;
+use crate::engine::codes::RecentCodes;
 use crate::time::{age_years, day_of, DAY};
 
 /// Below this many values a string test is not cached.
@@ -310,14 +311,22 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
         // A handful of strings (one encounter at the pre-alert stage) is cheaper to test than to
         // cache.
         let cached = vals.len() >= SMALL;
+        let mut recent = RecentCodes::new(vals.len() >= 1024 && t.costly());
         let mut last: Option<(&str, u8)> = None;
         vals.iter()
-            .map(|v| match v {
+            .map(|v| match *v {
                 None => N,
                 Some(v) => match last {
-                    Some((l, r)) if std::ptr::eq(l, *v) || l == *v => r,
+                    Some((l, r)) if std::ptr::eq(l, v) || l == v => r,
                     _ => {
-                        let r = u8::from(if cached { test_memo(t, idx, v, memo) } else { t.test(v) });
+                        let r = match recent.get(v.as_bytes()) {
+                            Some(r) => r,
+                            None => {
+                                let r = u8::from(if cached { test_memo(t, idx, v, memo) } else { t.test(v) });
+                                recent.put(v.as_bytes(), r);
+                                r
+                            }
+                        };
                         last = Some((v, r));
                         r
                     }

@@ -232,26 +232,24 @@ impl FeeTime {
             }
             let enc = ctx.line_enc.and_then(|le| le.get(row)).copied().unwrap_or(u32::MAX);
             let line = ctx.line(row);
-            let er = match cached {
-                Some((e, er)) if e == enc => er,
-                _ => {
-                    let Some(er) = ctx.encs.get(enc) else {
-                        return Err(crate::error::Error::Value {
-                            table: "fee_details".into(),
-                            column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-                            row: line.global_row(),
-                            rule_id: Some(ctx.rule.id.clone()),
-                            message: "null encounter id".into(),
-                        });
-                    };
-                    cached = Some((enc, er));
-                    er
-                }
-            };
+            // Borrowed, not copied: an encounter row is a few hundred bytes and lines are many.
+            if cached.as_ref().is_none_or(|(e, _)| *e != enc) {
+                let Some(er) = ctx.encs.get(enc) else {
+                    return Err(crate::error::Error::Value {
+                        table: "fee_details".into(),
+                        column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+                        row: line.global_row(),
+                        rule_id: Some(ctx.rule.id.clone()),
+                        message: "null encounter id".into(),
+                    });
+                };
+                cached = Some((enc, er));
+            }
+            let Some((_, er)) = cached.as_ref() else { continue };
             if er.scene != 0 && er.scene & ctx.cr.scene_mask == 0 {
                 continue;
             }
-            self.eval(ctx.rule, ctx.ri, &line, enc, &er, sink)?;
+            self.eval(ctx.rule, ctx.ri, &line, enc, er, sink)?;
         }
         Ok(())
     }
