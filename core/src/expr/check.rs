@@ -95,6 +95,8 @@ pub(crate) enum StrTest {
     Eq(String),
     Ne(String),
     In(StrSet, bool),
+    /// `~ "^literal"`: a pattern that is an anchored literal is a prefix test, with no automaton.
+    Prefix(String),
     Match(Box<Regex>),
 }
 
@@ -105,6 +107,7 @@ impl StrTest {
             StrTest::Eq(c) => s == c,
             StrTest::Ne(c) => s != c,
             StrTest::In(set, negated) => set.contains(s) != *negated,
+            StrTest::Prefix(p) => s.starts_with(p.as_str()),
             StrTest::Match(re) => re.is_match(s),
         }
     }
@@ -403,7 +406,10 @@ impl<'k> Checker<'k> {
                     return Err(terr(r.span, "the pattern after `~` must be a string literal"));
                 };
                 let re = Regex::new(pat).map_err(|e| terr(r.span, format!("invalid pattern {pat:?}: {e}")))?;
-                self.tests.push(StrTest::Match(Box::new(re)));
+                self.tests.push(match literal_prefix(pat) {
+                    Some(p) => StrTest::Prefix(p.to_string()),
+                    None => StrTest::Match(Box::new(re)),
+                });
                 Ok(Typed::B(BoolIr::StrTest(s, self.tests.len() - 1)))
             }
             Kind::In { e, list, negated } => {
@@ -731,5 +737,32 @@ impl<'k> Checker<'k> {
             Type::Bool => Typed::B(BoolIr::Agg(slot)),
             t => Typed::N(NumIr::Agg(slot), t),
         })
+    }
+}
+
+/// The literal of a pattern `^literal` whose literal has no regex syntax (letters, digits, `_`,
+/// `-` and non-ASCII characters only, as in `^XL01` or `^T0017`), else `None`.
+fn literal_prefix(pat: &str) -> Option<&str> {
+    let lit = pat.strip_prefix('^')?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || !c.is_ascii();
+    (!lit.is_empty() && lit.chars().all(plain)).then_some(lit)
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn only_anchored_plain_literals_are_prefixes() {
+        assert_eq!(literal_prefix("^XL01"), Some("XL01"));
+        assert_eq!(literal_prefix("^T0017-中"), Some("T0017-中"));
+        for p in ["XL01", "^", "^XL0.", "^(XL01)", "^XL01|XA", "^XL01$", "^X[0-9]", "^X\\d", "^XL?", "^X L"] {
+            assert_eq!(literal_prefix(p), None, "{p}");
+        }
+        // The prefix test and the automaton agree on both sides of the literal.
+        let re = Regex::new("^XL01").expect("valid");
+        for s in ["XL01", "XL01AB", "XL0", "AXL01", "", "xl01", "XL01中"] {
+            assert_eq!(StrTest::Prefix("XL01".into()).test(s), re.is_match(s), "{s}");
+        }
     }
 }

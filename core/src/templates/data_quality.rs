@@ -223,22 +223,33 @@ impl AmountMismatch {
 
 impl FeeTime {
     fn scan(&self, ctx: &ScanCtx, sink: &mut Sink) -> Result<()> {
+        let dated = ctx.cr.from != i64::MIN || ctx.cr.to != i64::MAX;
         // Lines come grouped by encounter: read each encounter's row once per run of its lines.
         let mut cached: Option<(u32, EncRow)> = None;
-        let dated = ctx.cr.from != i64::MIN || ctx.cr.to != i64::MAX;
-        for row in 0..ctx.v.rows {
-            if dated && !ctx.applies(row, sink) {
+        let mut row = 0;
+        while row < ctx.v.rows {
+            let enc = ctx.line_enc.and_then(|le| le.get(row)).copied().unwrap_or(u32::MAX);
+            // The run of lines of this encounter; one line at a time when the encounters are not
+            // known or the rule is dated (a line out of its dates is skipped before its
+            // encounter is read).
+            let run_end = match ctx.line_enc {
+                Some(le) if !dated => {
+                    le.get(row..).map_or(row + 1, |rest| row + rest.iter().take_while(|&&e| e == enc).count())
+                }
+                _ => row + 1,
+            };
+            let lines = row..run_end.max(row + 1);
+            row = lines.end;
+            if dated && !ctx.applies(lines.start, sink) {
                 continue;
             }
-            let enc = ctx.line_enc.and_then(|le| le.get(row)).copied().unwrap_or(u32::MAX);
-            let line = ctx.line(row);
             // Borrowed, not copied: an encounter row is a few hundred bytes and lines are many.
             if cached.as_ref().is_none_or(|(e, _)| *e != enc) {
                 let Some(er) = ctx.encs.get(enc) else {
                     return Err(crate::error::Error::Value {
                         table: "fee_details".into(),
                         column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-                        row: line.global_row(),
+                        row: ctx.v.base + lines.start,
                         rule_id: Some(ctx.rule.id.clone()),
                         message: "null encounter id".into(),
                     });
@@ -249,8 +260,28 @@ impl FeeTime {
             if er.scene != 0 && er.scene & ctx.cr.scene_mask == 0 {
                 continue;
             }
-            self.eval(ctx.rule, ctx.ri, &line, enc, er, sink)?;
+            for r in lines {
+                // Only lines that may fire, or that cannot be judged, go through `eval`.
+                if er.has_row && !self.may_fire(ctx.v.fee_ocur_time.and_then(|c| c.get(r)), er) {
+                    continue;
+                }
+                self.eval(ctx.rule, ctx.ri, &ctx.line(r), enc, er, sink)?;
+            }
         }
         Ok(())
+    }
+
+    /// False only when `eval` would certainly neither report the line nor count it unjudged.
+    #[inline]
+    fn may_fire(&self, t: Option<i64>, er: &EncRow) -> bool {
+        let Some(t) = t else { return true };
+        match self.check {
+            Check::Outside => match (er.begn, er.end) {
+                (Some(b), Some(e)) => t < b.saturating_sub(self.tol) || t > e.saturating_add(self.tol),
+                _ => true,
+            },
+            Check::AfterDischarge => er.end.is_none_or(|e| t > e.saturating_add(self.tol)),
+            Check::AfterDeath => er.die.is_some_and(|d| day_of(t.saturating_sub(self.tol)) > day_of(d)),
+        }
     }
 }

@@ -300,6 +300,7 @@ pub(crate) fn check_all<'a>(
     claims: &'a Claims,
     active: &[bool],
     events: &[Vec<Event>],
+    line_encs: Option<Vec<Vec<u32>>>,
     sink: &mut Sink,
 ) -> Result<()> {
     let rules: Vec<(u32, &ExprRule)> = eng
@@ -316,7 +317,18 @@ pub(crate) fn check_all<'a>(
         return Ok(());
     }
     let n: usize = claims.mdtrt.iter().map(RecordBatch::num_rows).sum();
-    let mut ctx = Ctx { fee, claims, ix: EncIndex { encs, n, seen: 0 }, line_encs: None };
+    // The line pass's encounters of every line, when it kept them (one per chunk): the same
+    // numbering, since both intern through the engine's encounter table.
+    let line_encs = line_encs.filter(|v| v.len() == fee.len() && v.iter().zip(fee).all(|(e, f)| e.len() == f.rows));
+    let seen = line_encs
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .flatten()
+        .filter(|&&e| e != u32::MAX)
+        .max()
+        .map_or(0, |&e| e as usize + 1);
+    let mut ctx = Ctx { fee, claims, ix: EncIndex { encs, n, seen }, line_encs };
     for (ri, k) in rules {
         let (Some(rule), Some(cr)) = (eng.pack.rules.get(ri as usize), eng.rules.get(ri as usize)) else { continue };
         let evs = events.get(ri as usize).map_or(&[][..], Vec::as_slice);
