@@ -44,13 +44,10 @@ fn dictionary_and_batches_give_the_same_findings() {
 
 #[test]
 fn threads_give_the_same_findings_as_one_thread() {
-    let data = synth::generate(&Config {
-        encounters: 22_000,
-        seed: 9,
-        violation_rate: 0.05,
-        batch_rows: 40_000,
-        ..Default::default()
-    });
+    let claims = |batch_rows| {
+        synth::generate(&Config { encounters: 22_000, seed: 9, violation_rate: 0.05, batch_rows, ..Default::default() })
+    };
+    let data = claims(40_000);
     assert!(data.lines >= 150_000, "{} lines", data.lines);
     let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
     let one = engine.check(&data.claims, &CheckOptions::default()).unwrap();
@@ -63,4 +60,21 @@ fn threads_give_the_same_findings_as_one_thread() {
     shuffled.fee_details.reverse();
     let fallback = engine.check(&shuffled, &CheckOptions { threads: 2, ..Default::default() }).unwrap();
     assert_eq!(one, fallback);
+    // Sorted lines with mdtrt and diagnoses out of order: the threads cannot give each part only
+    // its own rows, so each part reads the whole tables; same answer.
+    let mut unsorted = data.claims.clone();
+    unsorted.mdtrt.reverse();
+    unsorted.diagnoses.reverse();
+    for threads in [2, 3] {
+        let many = engine.check(&unsorted, &CheckOptions { threads, ..Default::default() }).unwrap();
+        assert_eq!(one, many, "unsorted tables, threads = {threads}");
+    }
+    // Many small batches: the parts' cuts fall inside and between batches of every table.
+    let small = claims(997);
+    let one_small = engine.check(&small.claims, &CheckOptions::default()).unwrap();
+    assert_eq!(one, one_small);
+    for threads in [2, 5] {
+        let many = engine.check(&small.claims, &CheckOptions { threads, ..Default::default() }).unwrap();
+        assert_eq!(one, many, "small batches, threads = {threads}");
+    }
 }

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p medaudit-core --example bench_report -- [--lines N] [--export DIR]
 //!     [--seed S] [--reps R] [--checks C] [--no-per-rule] [--violation-rate P]
-//!     [--profile whole|line|line-dict|latency]
+//!     [--profile whole|line|line-dict|latency|rule=ID]
 //! ```
 //!
 //! Generates about N fee lines (default 10 million) with `medaudit_core::synth`, choosing the
@@ -57,7 +57,7 @@ struct Args {
     reps: usize,
     checks: usize,
     per_rule: bool,
-    /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`) `reps` times, for
+    /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`, `rule=ID`) `reps` times, for
     /// a profiler (`perf record`), printing the time of each run.
     profile: Option<String>,
     /// Share of encounters with an injected violation (synth's default 0.1).
@@ -65,7 +65,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: bench_report [--lines N | N] [--export DIR] [--seed S] [--reps R] [--checks C] \
-                     [--no-per-rule] [--violation-rate P] [--profile whole|line|line-dict|latency]";
+                     [--no-per-rule] [--violation-rate P] [--profile whole|line|line-dict|latency|rule=ID]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -99,7 +99,9 @@ fn parse_args() -> Result<Args, String> {
                     .filter(|x| (0.0..=1.0).contains(x))
                     .ok_or_else(|| format!("--violation-rate: expected a number in [0, 1], found {v:?}"))?;
             }
-            "--profile" => a.profile = Some(it.next().ok_or("--profile needs whole, line, line-dict or latency")?),
+            "--profile" => {
+                a.profile = Some(it.next().ok_or("--profile needs whole, line, line-dict, latency or rule=ID")?)
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -470,6 +472,7 @@ fn profile(engine: &Engine, plain: &Claims, dict: &Claims, what: &str, args: &Ar
         "whole" => (plain, CheckOptions::default()),
         "line" => (plain, only(&LINE_RULES)),
         "line-dict" => (dict, only(&LINE_RULES)),
+        rule if rule.starts_with("rule=") => (plain, only(&[rule.trim_start_matches("rule=")])),
         "latency" => {
             let pool = encounter_pool(plain, 20, args.checks)?;
             for _ in 0..args.reps {

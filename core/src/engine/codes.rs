@@ -10,6 +10,38 @@ use smallvec::SmallVec;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// `a == b`, inline for the short ids and codes of claims (a call to `memcmp` costs more than the
+/// compare): equal lengths, then at most two 8-byte words from each end.
+#[inline(always)]
+pub(crate) fn same_str(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_str`] over bytes.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_ne_bytes)
+    };
+    match n {
+        0 => true,
+        1..=7 => {
+            let pad = |s: &[u8]| {
+                let mut w = [0u8; 8];
+                w.iter_mut().zip(s).for_each(|(d, x)| *d = *x);
+                u64::from_ne_bytes(w)
+            };
+            pad(a) == pad(b)
+        }
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// A direct-mapped cache of recent answers about codes (an entry list id, a pattern test), in
 /// front of a slower lookup: the slot is chosen from the code's length and its first and last 8
 /// bytes, and a hit is confirmed by comparing the bytes, so a wrong answer is impossible and a
@@ -50,7 +82,7 @@ impl<'a, V: Copy> RecentCodes<'a, V> {
             return None;
         }
         match self.slots.get(Self::slot(code)) {
-            Some(Some((c, v))) if *c == code => Some(*v),
+            Some(Some((c, v))) if same_bytes(c, code) => Some(*v),
             _ => None,
         }
     }
@@ -253,6 +285,34 @@ impl CodeSets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_str_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "MD0000000123",
+            "MD0000000124",
+            "ND0000000123",
+            "MD00000001234567",
+            "MD00000001234568",
+            "MD000000012345678",
+            "MD000000012345679",
+            "中文编码",
+            "中文编玛",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_str(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn hasher_spreads_sequential_ids_over_low_bits() {

@@ -1,7 +1,7 @@
 //! The encounter table of one check: `mdtrt` rows by id, their scene, and their diagnoses as
 //! code-set bits.
 
-use super::codes::{CodeSets, FxHashMap};
+use super::codes::{same_str, CodeSets, FxHashMap, RecentCodes};
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, MdtrtView};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
@@ -108,7 +108,7 @@ impl<'a> EncTable<'a> {
     fn find_sorted(&mut self, id: &str) -> Option<usize> {
         let c = self.cursor;
         match self.ids.get(c) {
-            Some(x) if *x == id => return Some(c),
+            Some(x) if same_str(x, id) => return Some(c),
             Some(x) if *x > id => {
                 let i = self.ids.get(..c)?.binary_search(&id).ok()?;
                 self.cursor = i;
@@ -236,7 +236,17 @@ impl<'a> EncTable<'a> {
             return Ok(());
         };
         self.stride = sets.words();
-        let mut cache: FxHashMap<&'a str, Vec<u64>> = FxHashMap::default();
+        if self.stride > 0 {
+            self.diag_bits.reserve(self.ids.len() * self.stride);
+        }
+        // Each distinct code is matched once: its bits are `bits[k]`, found through a cache of
+        // recent codes in front of a map.
+        let mut known: FxHashMap<&'a str, usize> = FxHashMap::default();
+        let mut bits: Vec<Vec<u64>> = Vec::new();
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut recent = RecentCodes::new(rows >= 1024);
+        // Diagnoses come grouped by encounter: one id compare per row, one lookup per encounter.
+        let mut last: Option<(&'a str, usize)> = None;
         let mut base = 0;
         for b in batches {
             let v = CodeView::new(b, ClaimsTable::Diagnoses, map)?;
@@ -248,22 +258,37 @@ impl<'a> EncTable<'a> {
                     rule_id: None,
                     message: "null encounter id".into(),
                 })?;
-                let enc = self.intern(id) as usize;
+                let enc = match last {
+                    Some((l, e)) if same_str(l, id) => e,
+                    _ => {
+                        let e = self.intern(id) as usize;
+                        last = Some((id, e));
+                        e
+                    }
+                };
                 if self.stride == 0 {
                     continue;
                 }
                 let Some(code) = v.code.get(r) else { continue };
-                let bits = cache.entry(code).or_insert_with(|| {
-                    let mut w = vec![0u64; sets.words()];
-                    sets.matches(code, &mut w);
-                    w
-                });
+                let k = match recent.get(code.as_bytes()) {
+                    Some(k) => k,
+                    None => {
+                        let k = *known.entry(code).or_insert_with(|| {
+                            let mut w = vec![0u64; sets.words()];
+                            sets.matches(code, &mut w);
+                            bits.push(w);
+                            bits.len() - 1
+                        });
+                        recent.put(code.as_bytes(), k);
+                        k
+                    }
+                };
                 let need = (enc + 1) * self.stride;
                 if self.diag_bits.len() < need {
                     self.diag_bits.resize(need, 0);
                 }
-                if let Some(slot) = self.diag_bits.get_mut(enc * self.stride..need) {
-                    slot.iter_mut().zip(bits.iter()).for_each(|(a, b)| *a |= b);
+                if let (Some(slot), Some(w)) = (self.diag_bits.get_mut(enc * self.stride..need), bits.get(k)) {
+                    slot.iter_mut().zip(w.iter()).for_each(|(a, b)| *a |= b);
                 }
             }
             base += v.rows;

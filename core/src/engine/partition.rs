@@ -22,8 +22,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     let parts = opts.threads.min(total / MIN_LINES_PER_PART).max(1);
     let cuts = if parts > 1 { encounter_cuts(claims, parts) } else { None };
     let Some(cuts) = cuts else { return run::check(eng, claims, opts) };
-    let pieces: Vec<Claims> =
-        cuts.windows(2).filter_map(|w| Some(slice_lines(claims, *w.first()?, *w.get(1)?))).collect();
+    let pieces = pieces(claims, &cuts);
     let results: Vec<Result<CheckOutput>> = std::thread::scope(|s| {
         let handles: Vec<_> = pieces.iter().map(|p| s.spawn(move || run::check(eng, p, opts))).collect();
         handles
@@ -42,7 +41,92 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     for r in results {
         outs.push(r?);
     }
-    Ok(merge(eng, outs))
+    // The parts hold increasing ranges of encounter ids, and each part's findings are in order:
+    // when every part boundary is in order too, the parts only need to be joined.
+    let joined_in_order = outs.windows(2).all(|w| match (w.first(), w.get(1)) {
+        (Some(a), Some(b)) => match (a.findings.last(), b.findings.first()) {
+            (Some(x), Some(y)) => x.mdtrt_id < y.mdtrt_id,
+            _ => true,
+        },
+        _ => true,
+    });
+    Ok(merge(eng, outs, !joined_in_order))
+}
+
+/// The claims of each part: its fee lines, and, when `mdtrt` and `diagnoses` are sorted by
+/// `mdtrt_id` (as exports usually are), only the rows of the part's range of encounter ids, so
+/// that no thread indexes the diagnoses of the others. Unsorted tables are shared whole.
+fn pieces(claims: &Claims, cuts: &[usize]) -> Vec<Claims> {
+    // The encounter id at each inner cut: part k holds the ids in [bound k, bound k+1).
+    let bounds: Option<Vec<&str>> =
+        cuts.get(1..cuts.len().saturating_sub(1)).unwrap_or(&[]).iter().map(|&g| line_id(claims, g)).collect();
+    let mdtrt = bounds.as_ref().and_then(|b| split_sorted(&claims.mdtrt, ClaimsTable::Mdtrt, claims, b));
+    let diagnoses = bounds.as_ref().and_then(|b| split_sorted(&claims.diagnoses, ClaimsTable::Diagnoses, claims, b));
+    cuts.windows(2)
+        .enumerate()
+        .filter_map(|(k, w)| {
+            let mut c = slice_lines(claims, *w.first()?, *w.get(1)?);
+            if let Some(m) = mdtrt.as_ref().and_then(|m| m.get(k)) {
+                c.mdtrt = m.clone();
+            }
+            if let Some(d) = diagnoses.as_ref().and_then(|d| d.get(k)) {
+                c.diagnoses = d.clone();
+            }
+            Some(c)
+        })
+        .collect()
+}
+
+/// The `mdtrt_id` of global fee line `g`.
+fn line_id(claims: &Claims, g: usize) -> Option<&str> {
+    let src = claims.column_map.source(ClaimsTable::FeeDetails, "mdtrt_id");
+    let mut base = 0;
+    for b in &claims.fee_details {
+        if g < base + b.num_rows() {
+            let idx = b.schema_ref().fields().iter().position(|f| f.name() == src)?;
+            return StrCol::new(b.column(idx)).ok()?.get(g - base);
+        }
+        base += b.num_rows();
+    }
+    None
+}
+
+/// `batches` cut into `bounds.len() + 1` parts by `mdtrt_id` (part k: ids in [bounds k-1,
+/// bounds k)), as zero-copy slices; `None` when the ids are not in non-decreasing order or are
+/// null (then every part gets the whole table).
+fn split_sorted(
+    batches: &[RecordBatch],
+    table: ClaimsTable,
+    claims: &Claims,
+    bounds: &[&str],
+) -> Option<Vec<Vec<RecordBatch>>> {
+    let src = claims.column_map.source(table, "mdtrt_id");
+    let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); bounds.len() + 1];
+    let mut k = 0;
+    let mut prev: Option<&str> = None;
+    for b in batches {
+        let idx = b.schema_ref().fields().iter().position(|f| f.name() == src)?;
+        let col = StrCol::new(b.column(idx)).ok()?;
+        let mut start = 0;
+        for r in 0..b.num_rows() {
+            let id = col.get(r)?;
+            if prev.is_some_and(|p| !crate::engine::codes::same_str(p, id) && p > id) {
+                return None;
+            }
+            prev = Some(id);
+            while bounds.get(k).is_some_and(|&bd| id >= bd) {
+                if r > start {
+                    parts.get_mut(k)?.push(b.slice(start, r - start));
+                }
+                start = r;
+                k += 1;
+            }
+        }
+        if b.num_rows() > start {
+            parts.get_mut(k)?.push(b.slice(start, b.num_rows() - start));
+        }
+    }
+    Some(parts)
 }
 
 /// Global line positions where the lines split into `parts` runs of whole encounters, or `None`
@@ -95,8 +179,9 @@ fn slice_lines(claims: &Claims, lo: usize, hi: usize) -> Claims {
 }
 
 /// Findings in the one-thread order (encounter, line, rule position, related line, knowledge
-/// point), unjudged counts summed.
-pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>) -> CheckOutput {
+/// point), unjudged counts summed; `sort` is false when the parts are known to be in that order
+/// one after the other.
+pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>, sort: bool) -> CheckOutput {
     let pos: BTreeMap<&str, usize> = eng.pack.rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let rank = |id: &str| pos.get(id).copied().unwrap_or(usize::MAX);
     let mut findings = Vec::new();
@@ -107,16 +192,18 @@ pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>) -> CheckOutput {
             *unjudged.entry((rank(&u.rule_id), u.reason)).or_default() += u.count;
         }
     }
-    findings.sort_by(|a, b| {
-        (&a.mdtrt_id, &a.feedetl_sn, rank(&a.rule_id), &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(
-            &b.mdtrt_id,
-            &b.feedetl_sn,
-            rank(&b.rule_id),
-            &b.related_feedetl_sn,
-            &b.kp_id,
-            &b.finding_id,
-        ))
-    });
+    if sort {
+        findings.sort_by(|a, b| {
+            (&a.mdtrt_id, &a.feedetl_sn, rank(&a.rule_id), &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(
+                &b.mdtrt_id,
+                &b.feedetl_sn,
+                rank(&b.rule_id),
+                &b.related_feedetl_sn,
+                &b.kp_id,
+                &b.finding_id,
+            ))
+        });
+    }
     let unjudged = unjudged
         .into_iter()
         .filter_map(|((r, reason), count)| {

@@ -1,6 +1,6 @@
 //! One check call: the fused pass over the lines, the windowed rules, and the findings.
 
-use super::codes::{EntryList, FxHashMap, RecentCodes};
+use super::codes::{same_str, EntryList, FxHashMap, RecentCodes};
 use super::encounters::{EncRow, EncTable};
 use super::{CheckOptions, Engine, Entry};
 use crate::claims::column::FlatStr;
@@ -310,7 +310,7 @@ fn hits_of<'a>(
     let mut last: Option<(&'a str, u32)> = None;
     let mut visit = |st: &mut State<'a>, r: usize, code: &'a str, hits: &mut Vec<(u32, u32)>| {
         let id = match last {
-            Some((c, id)) if c == code => id,
+            Some((c, id)) if same_str(c, code) => id,
             _ => {
                 let id = list_id(eng, active, st, code);
                 last = Some((code, id));
@@ -379,7 +379,7 @@ fn line_encounters<'a>(v: &FeeView<'a>, encs: &mut EncTable<'a>) -> Vec<u32> {
         let e = match v.mdtrt_id.get(row) {
             None => u32::MAX,
             Some(id) => match last {
-                Some((l, e)) if l == id => e,
+                Some((l, e)) if same_str(l, id) => e,
                 _ => {
                     let e = encs.intern(id);
                     last = Some((id, e));
@@ -436,6 +436,7 @@ fn pass<'a>(
     let mut last_enc: Option<(&'a str, u32)> = None;
     // Lines come grouped by encounter: read an encounter's attributes once per run of its lines.
     let mut last_er: Option<(u32, EncRow<'a>)> = None;
+    let mut last_scene: Option<(u32, u8)> = None;
     for (row, lid) in hits {
         let row = row as usize;
         let line = LineAt { v, row, packed: pack_line(chunk, row), map };
@@ -461,7 +462,7 @@ fn pass<'a>(
                     _ => {
                         let id = v.mdtrt_id.get(row).ok_or_else(|| null_encounter(v, row, map, rule))?;
                         match last_enc {
-                            Some((l, e)) if l == id => e,
+                            Some((l, e)) if same_str(l, id) => e,
                             _ => {
                                 let e = st.encs.intern(id);
                                 last_enc = Some((id, e));
@@ -471,13 +472,16 @@ fn pass<'a>(
                     }
                 };
             }
-            // Borrowed, not copied: an encounter row is a few hundred bytes.
-            if last_er.as_ref().is_none_or(|(e, _)| *e != enc) {
-                last_er = Some((enc, st.encs.get(enc).unwrap_or_default()));
-            }
-            let Some((_, er)) = last_er.as_ref() else { continue };
-            if er.scene != 0 && er.scene & cr.scene_mask == 0 {
-                continue;
+            // The encounter's scene, read once per run of its lines, and only for a rule limited
+            // to some scenes (windowed rules need nothing else of the encounter here).
+            if cr.scene_mask != 0b1111 {
+                if last_scene.is_none_or(|(e, _)| e != enc) {
+                    last_scene = Some((enc, st.encs.scene(enc)));
+                }
+                let scene = last_scene.map_or(0, |(_, s)| s);
+                if scene != 0 && scene & cr.scene_mask == 0 {
+                    continue;
+                }
             }
             // A dated point with no time to choose by: in scope, but cannot be judged.
             if entry.bounded() && time().is_none() {
@@ -505,6 +509,11 @@ fn pass<'a>(
                     });
                 }
             } else {
+                // Borrowed, not copied: an encounter row is a few hundred bytes.
+                if last_er.as_ref().is_none_or(|(e, _)| *e != enc) {
+                    last_er = Some((enc, st.encs.get(enc).unwrap_or_default()));
+                }
+                let Some((_, er)) = last_er.as_ref() else { continue };
                 crate::templates::eval_line(&cr.kernel, ri, entry.row, &line, enc, er, &st.encs, eng, &mut st.sink)?;
             }
         }

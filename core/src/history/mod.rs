@@ -122,7 +122,7 @@ pub(crate) fn merge(eng: &Engine, out: &mut CheckOutput, findings: Vec<Finding>,
         })
         .collect();
     let lines = std::mem::take(out);
-    *out = crate::engine::partition::merge(eng, vec![lines, CheckOutput { findings, unjudged }]);
+    *out = crate::engine::partition::merge(eng, vec![lines, CheckOutput { findings, unjudged }], true);
 }
 
 /// The history sample pack's JSON text.

@@ -121,7 +121,7 @@ impl<'a> EncIndex<'_, 'a> {
             let e = match col.get(r) {
                 None => u32::MAX,
                 Some(id) => match last {
-                    Some((l, e)) if l == id => e,
+                    Some((l, e)) if crate::engine::codes::same_str(l, id) => e,
                     _ => {
                         let e = self.of(id);
                         last = Some((id, e));
