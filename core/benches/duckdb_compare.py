@@ -9,7 +9,7 @@
    (DIR/medaudit_counts.json). `--reuse` skips this when DIR already holds an export.
 3. Loads the CSVs into DuckDB tables (load time reported on its own) and the knowledge tables of
    core/packs/sample.json from their inline rows.
-4. Runs the sample pack's 20 rules as SQL written the way an analyst would (one query per rule,
+4. Runs the sample pack's 21 rules as SQL written the way an analyst would (one query per rule,
    each materialising its findings), with `SET threads=T` (default 2), and reports the total SQL
    time, the per-rule counts against medaudit's and the ground truth's (mismatches are printed and
    make the exit status 1), and medaudit_time / duckdb_time.
@@ -290,6 +290,12 @@ def rule_sql(sets: dict[str, str]) -> dict[str, str]:
           SELECT mdtrt_id, rx, hilist_code, row_number() OVER (PARTITION BY mdtrt_id, rx ORDER BY min(ord)) AS pos
           FROM ordered GROUP BY mdtrt_id, rx, hilist_code)
         SELECT o.* FROM ordered o JOIN firsts USING (mdtrt_id, rx, hilist_code) WHERE firsts.pos > 5"""
+    # The pack's `expr` rule: one finding per encounter.
+    q["antineoplastic_without_cancer"] = """
+        SELECT DISTINCT f.mdtrt_id FROM fee_details f
+        WHERE starts_with(f.hilist_code, 'XL01')
+          AND NOT EXISTS (SELECT 1 FROM diagnoses d WHERE d.mdtrt_id = f.mdtrt_id
+                          AND regexp_matches(d.diag_code, '^(C(0[0-9]|[1-8][0-9]|9[0-7])|D0[0-9])'))"""
     return q
 
 
@@ -366,7 +372,7 @@ def main() -> int:
     t_ma = sec["whole_pack_plain_best"]
     t_ma_wall = sec.get("whole_pack_plain_wall_best", t_ma)
     print()
-    print(f"  DuckDB: load {t_load:.2f} s; 20 rule queries {t_sql:.2f} s wall on {args.threads} threads "
+    print(f"  DuckDB: load {t_load:.2f} s; {len(times)} rule queries {t_sql:.2f} s wall on {args.threads} threads "
           f"({sum(cpu.values()):.2f} s CPU over all threads)")
     print(f"  medaudit whole pack on 1 thread: {t_ma:.3f} s on-CPU (best; median {sec['whole_pack_plain_median']:.3f} s), "
           f"{t_ma_wall:.3f} s wall")
