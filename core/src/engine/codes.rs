@@ -63,14 +63,15 @@ impl<'a, V: Copy> RecentCodes<'a, V> {
 
     #[inline]
     fn slot(b: &[u8]) -> usize {
-        let load = |s: &[u8]| {
-            let mut w = [0u8; 8];
-            let n = s.len().min(8);
-            w[..n].copy_from_slice(&s[..n]);
-            u64::from_le_bytes(w)
+        // Fixed-size loads (no call to memcpy): codes of 8 bytes or more are read as two words,
+        // shorter ones byte by byte.
+        let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            (Some(h), Some(t)) => (u64::from_le_bytes(*h), u64::from_le_bytes(*t)),
+            _ => {
+                let w = b.iter().enumerate().fold(0u64, |w, (i, x)| w | (u64::from(*x) << (8 * i)));
+                (w, w)
+            }
         };
-        let head = load(b);
-        let tail = load(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
         let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (x >> (64 - Self::SLOTS.trailing_zeros())) as usize
     }

@@ -26,6 +26,16 @@ pub(crate) struct EncRow<'a> {
     pub scene: u8,
 }
 
+/// The part of an encounter's row that time checks read: [`EncRow`]'s fields of the same names.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stay {
+    pub has_row: bool,
+    pub begn: Option<i64>,
+    pub end: Option<i64>,
+    pub die: Option<i64>,
+    pub scene: u8,
+}
+
 pub(crate) struct EncTable<'a> {
     /// The `mdtrt` batches, read on demand: only encounters that a rule looks at are materialised.
     views: Vec<MdtrtView<'a>>,
@@ -181,6 +191,22 @@ impl<'a> EncTable<'a> {
         }
         let chunk = self.bases.partition_point(|b| *b <= i).checked_sub(1)?;
         Some((self.views.get(chunk)?, i - self.bases.get(chunk)?))
+    }
+
+    /// Encounter `i`'s stay times and scene, without the rest of its row (for scans that look at
+    /// every line); `None` when `i` is not an encounter at all (a null id).
+    #[inline]
+    pub fn stay(&self, i: u32) -> Option<Stay> {
+        match self.locate(i as usize) {
+            Some((v, r)) => Some(Stay {
+                has_row: true,
+                begn: v.begntime.and_then(|c| c.get(r)),
+                end: v.endtime.and_then(|c| c.get(r)),
+                die: v.die_date.and_then(|c| c.get(r)),
+                scene: self.scene_of(v.med_type.and_then(|c| c.get(r))),
+            }),
+            None => (i as usize).checked_sub(self.ids.len()).and_then(|k| self.extra.get(k)).map(|_| Stay::default()),
+        }
     }
 
     /// The scene bits of encounter `i` (0 when unknown).

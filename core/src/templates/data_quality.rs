@@ -4,7 +4,7 @@ use super::{line_hit, rule_param as P, Compiled, Kernel, KnowledgeUse, ParamKind
 use crate::claims::ClaimsTable;
 use crate::claims::{ColumnMap, FeeView, NumCol};
 use crate::engine::compile::CompiledRule;
-use crate::engine::encounters::{EncRow, EncTable};
+use crate::engine::encounters::{EncRow, EncTable, Stay};
 use crate::engine::run::{need_row, pack_line, LineAt, Sink};
 use crate::error::Result;
 use crate::findings::money;
@@ -224,7 +224,8 @@ impl AmountMismatch {
 impl FeeTime {
     fn scan(&self, ctx: &ScanCtx, sink: &mut Sink) -> Result<()> {
         let dated = ctx.cr.from != i64::MIN || ctx.cr.to != i64::MAX;
-        // Lines come grouped by encounter: read each encounter's row once per run of its lines.
+        // Lines come grouped by encounter: read each encounter's times once per run of its lines,
+        // and its whole row only when a line may fire.
         let mut cached: Option<(u32, EncRow)> = None;
         let mut row = 0;
         while row < ctx.v.rows {
@@ -243,28 +244,28 @@ impl FeeTime {
             if dated && !ctx.applies(lines.start, sink) {
                 continue;
             }
-            // Borrowed, not copied: an encounter row is a few hundred bytes and lines are many.
-            if cached.as_ref().is_none_or(|(e, _)| *e != enc) {
-                let Some(er) = ctx.encs.get(enc) else {
-                    return Err(crate::error::Error::Value {
-                        table: "fee_details".into(),
-                        column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-                        row: ctx.v.base + lines.start,
-                        rule_id: Some(ctx.rule.id.clone()),
-                        message: "null encounter id".into(),
-                    });
-                };
-                cached = Some((enc, er));
-            }
-            let Some((_, er)) = cached.as_ref() else { continue };
-            if er.scene != 0 && er.scene & ctx.cr.scene_mask == 0 {
+            let Some(stay) = ctx.encs.stay(enc) else {
+                return Err(crate::error::Error::Value {
+                    table: "fee_details".into(),
+                    column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
+                    row: ctx.v.base + lines.start,
+                    rule_id: Some(ctx.rule.id.clone()),
+                    message: "null encounter id".into(),
+                });
+            };
+            if stay.scene != 0 && stay.scene & ctx.cr.scene_mask == 0 {
                 continue;
             }
             for r in lines {
                 // Only lines that may fire, or that cannot be judged, go through `eval`.
-                if er.has_row && !self.may_fire(ctx.v.fee_ocur_time.and_then(|c| c.get(r)), er) {
+                if stay.has_row && !self.may_fire(ctx.v.fee_ocur_time.and_then(|c| c.get(r)), &stay) {
                     continue;
                 }
+                // Borrowed, not copied: an encounter row is a few hundred bytes.
+                if cached.as_ref().is_none_or(|(e, _)| *e != enc) {
+                    cached = Some((enc, ctx.encs.get(enc).unwrap_or_default()));
+                }
+                let Some((_, er)) = cached.as_ref() else { continue };
                 self.eval(ctx.rule, ctx.ri, &ctx.line(r), enc, er, sink)?;
             }
         }
@@ -273,7 +274,7 @@ impl FeeTime {
 
     /// False only when `eval` would certainly neither report the line nor count it unjudged.
     #[inline]
-    fn may_fire(&self, t: Option<i64>, er: &EncRow) -> bool {
+    fn may_fire(&self, t: Option<i64>, er: &Stay) -> bool {
         let Some(t) = t else { return true };
         match self.check {
             Check::Outside => match (er.begn, er.end) {
