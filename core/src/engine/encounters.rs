@@ -1,7 +1,7 @@
 //! The encounter table of one check: `mdtrt` rows by id, their scene, and their diagnoses as
 //! code-set bits.
 
-use super::codes::{same_str, CodeSets, FxHashMap, RecentCodes};
+use super::codes::{same_bytes, same_str, CodeSets, FxHashMap, RecentCodes};
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, MdtrtView};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
@@ -218,7 +218,10 @@ impl<'a> EncTable<'a> {
 
     fn scene_of(&self, med_type: Option<&str>) -> u8 {
         med_type.map_or(0, |m| {
-            self.scenes.iter().filter(|(p, _)| m.starts_with(p.as_str())).fold(0, |acc, (_, bit)| acc | bit)
+            self.scenes
+                .iter()
+                .filter(|(p, _)| m.as_bytes().get(..p.len()).is_some_and(|h| same_bytes(h, p.as_bytes())))
+                .fold(0, |acc, (_, bit)| acc | bit)
         })
     }
 

@@ -577,7 +577,7 @@ impl<'a> RxInterner<'a> for State<'a> {
             self.rx_by_enc.resize(e + 1, SmallVec::new());
         }
         let Some(list) = self.rx_by_enc.get_mut(e) else { return 0 };
-        match list.iter().rposition(|r| *r == rx) {
+        match list.iter().rposition(|r| same_str(r, rx)) {
             Some(i) => i as u32,
             None => {
                 list.push(rx);
