@@ -134,11 +134,31 @@ pub(crate) struct Resolver<'a> {
     batch: &'a RecordBatch,
     table: ClaimsTable,
     map: &'a ColumnMap,
+    /// The typed columns [`Resolver::validate_all`] found, by position in `columns(table)`: a view
+    /// built after it reads them instead of finding and typing each column a second time.
+    typed: Vec<Typed<'a>>,
+}
+
+/// A canonical column as `validate_all` resolved it.
+#[derive(Clone, Copy)]
+enum Typed<'a> {
+    Absent,
+    Str(StrCol<'a>),
+    Num(NumCol<'a>),
+    Time(TimeCol<'a>),
+    /// Not kept (the trace-code column is read by the history pass).
+    Other,
 }
 
 impl<'a> Resolver<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Self {
-        Resolver { batch, table, map }
+        Resolver { batch, table, map, typed: Vec::new() }
+    }
+
+    /// What `validate_all` found for canonical column `name`, if it ran.
+    fn typed(&self, name: &str) -> Option<Typed<'a>> {
+        let i = columns(self.table).iter().position(|c| c.name == name)?;
+        self.typed.get(i).copied()
     }
 
     fn err(&self, column: &str, message: String) -> Error {
@@ -153,19 +173,24 @@ impl<'a> Resolver<'a> {
         Some((self.batch.column(idx), field.name().as_str()))
     }
 
-    pub(crate) fn validate_all(&self) -> Result<()> {
+    /// Checks the type of every canonical column present and that the required ones are; keeps
+    /// the typed columns for the `str`/`num`/`time` calls that follow.
+    pub(crate) fn validate_all(&mut self) -> Result<()> {
+        let mut typed = Vec::with_capacity(columns(self.table).len());
         for spec in columns(self.table) {
-            match spec.kind {
+            let t = match spec.kind {
                 // The one list-valued column: a string of codes or a list of strings.
-                ColumnKind::Str if spec.name == "drug_trac_codg" => self.trace_codes().map(|_| ())?,
-                ColumnKind::Str => self.str(spec.name).map(|_| ())?,
-                ColumnKind::Num => self.num(spec.name).map(|_| ())?,
-                ColumnKind::Time => self.time(spec.name).map(|_| ())?,
-            }
-            if spec.required && self.array(spec.name).is_none() {
+                ColumnKind::Str if spec.name == "drug_trac_codg" => self.trace_codes()?.map(|_| Typed::Other),
+                ColumnKind::Str => self.str(spec.name)?.map(Typed::Str),
+                ColumnKind::Num => self.num(spec.name)?.map(Typed::Num),
+                ColumnKind::Time => self.time(spec.name)?.map(Typed::Time),
+            };
+            if spec.required && t.is_none() {
                 return Err(self.missing(spec.name, None));
             }
+            typed.push(t.unwrap_or(Typed::Absent));
         }
+        self.typed = typed;
         Ok(())
     }
 
@@ -181,6 +206,11 @@ impl<'a> Resolver<'a> {
     }
 
     pub(crate) fn str(&self, name: &str) -> Result<Option<StrCol<'a>>> {
+        match self.typed(name) {
+            Some(Typed::Str(c)) => return Ok(Some(c)),
+            Some(Typed::Absent) => return Ok(None),
+            _ => {}
+        }
         match self.array(name) {
             None => Ok(None),
             Some((a, n)) => StrCol::new(a).map(Some).map_err(|m| self.err(n, m)),
@@ -188,6 +218,11 @@ impl<'a> Resolver<'a> {
     }
 
     pub(crate) fn num(&self, name: &str) -> Result<Option<NumCol<'a>>> {
+        match self.typed(name) {
+            Some(Typed::Num(c)) => return Ok(Some(c)),
+            Some(Typed::Absent) => return Ok(None),
+            _ => {}
+        }
         match self.array(name) {
             None => Ok(None),
             Some((a, n)) => NumCol::new(a).map(Some).map_err(|m| self.err(n, m)),
@@ -195,6 +230,11 @@ impl<'a> Resolver<'a> {
     }
 
     pub(crate) fn time(&self, name: &str) -> Result<Option<TimeCol<'a>>> {
+        match self.typed(name) {
+            Some(Typed::Time(c)) => return Ok(Some(c)),
+            Some(Typed::Absent) => return Ok(None),
+            _ => {}
+        }
         match self.array(name) {
             None => Ok(None),
             Some((a, n)) => TimeCol::new(a).map(Some).map_err(|m| self.err(n, m)),
@@ -233,7 +273,7 @@ pub(crate) struct FeeView<'a> {
 
 impl<'a> FeeView<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, map: &'a ColumnMap, base: usize) -> Result<Self> {
-        let r = Resolver::new(batch, ClaimsTable::FeeDetails, map);
+        let mut r = Resolver::new(batch, ClaimsTable::FeeDetails, map);
         r.validate_all()?;
         Ok(FeeView {
             base,
@@ -272,7 +312,7 @@ pub(crate) struct MdtrtView<'a> {
 
 impl<'a> MdtrtView<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, map: &'a ColumnMap) -> Result<Self> {
-        let r = Resolver::new(batch, ClaimsTable::Mdtrt, map);
+        let mut r = Resolver::new(batch, ClaimsTable::Mdtrt, map);
         r.validate_all()?;
         Ok(MdtrtView {
             rows: batch.num_rows(),
@@ -301,7 +341,7 @@ pub(crate) struct CodeView<'a> {
 
 impl<'a> CodeView<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Result<Self> {
-        let r = Resolver::new(batch, table, map);
+        let mut r = Resolver::new(batch, table, map);
         r.validate_all()?;
         let code = match table {
             ClaimsTable::Operations => "oprn_oprt_code",

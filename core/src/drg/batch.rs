@@ -207,7 +207,7 @@ fn read_codes<'a>(
     let mut base = 0usize;
     let mut ids: Vec<u32> = Vec::new();
     for b in batches {
-        let r = Resolver::new(b, table, map);
+        let mut r = Resolver::new(b, table, map);
         r.validate_all()?;
         let key = r.req_str("mdtrt_id")?;
         let code = r.req_str(code_col)?;
@@ -314,7 +314,7 @@ impl<'a> CaseSet<'a> {
         };
         let mut ids: Vec<&'a str> = Vec::new();
         for b in &claims.mdtrt {
-            let r = Resolver::new(b, ClaimsTable::Mdtrt, map);
+            let mut r = Resolver::new(b, ClaimsTable::Mdtrt, map);
             r.validate_all()?;
             let v = MdtrtCols {
                 id: r.req_str("mdtrt_id")?,

@@ -122,7 +122,7 @@ pub(crate) fn extract<'a>(
     let mut main_diag: FxHashMap<&str, &str> = FxHashMap::default();
     if plan.diagnoses {
         for b in &claims.diagnoses {
-            let r = Resolver::new(b, ClaimsTable::Diagnoses, map);
+            let mut r = Resolver::new(b, ClaimsTable::Diagnoses, map);
             r.validate_all()?;
             let (Some(ids), Some(codes)) = (r.str("mdtrt_id")?, r.str("diag_code")?) else { continue };
             let Some(flag) = r.str("maindiag_flag")? else { continue };

@@ -229,7 +229,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
     let mut encs: Vec<Enc> = Vec::new();
     let mut by_id: FxHashMap<&str, usize> = FxHashMap::default();
     for b in &claims.mdtrt {
-        let r = Resolver::new(b, ClaimsTable::Mdtrt, map);
+        let mut r = Resolver::new(b, ClaimsTable::Mdtrt, map);
         r.validate_all()?;
         let id = r.req_str("mdtrt_id")?;
         let fac = need(r.str("fixmedins_code")?, &r, "fixmedins_code")?;
@@ -305,7 +305,7 @@ pub fn compute(claims: &Claims, config: &IndicatorConfig) -> Result<RecordBatch>
     let mut base = 0;
     let mut memo: FxHashMap<(Option<&str>, Option<&str>), u8> = FxHashMap::default();
     for b in &claims.fee_details {
-        let r = Resolver::new(b, ClaimsTable::FeeDetails, map);
+        let mut r = Resolver::new(b, ClaimsTable::FeeDetails, map);
         r.validate_all()?;
         let ids = r.req_str("mdtrt_id")?;
         let codes = r.req_str("hilist_code")?;
