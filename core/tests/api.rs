@@ -155,3 +155,33 @@ fn a_malformed_code_array_is_an_error_naming_the_row_not_a_skipped_line() {
     assert_eq!(err.kind(), "value");
     assert!(err.to_string().contains("row 1: column \"hilist_code\": malformed Arrow string array"), "{err}");
 }
+
+#[test]
+fn a_windowed_rule_judged_during_the_pass_keeps_the_one_shot_error_order() {
+    // Lines grouped by encounter in increasing order: windowed rules are judged encounter by
+    // encounter during the pass. Encounter A's bed days cannot be judged (A has no mdtrt row, an
+    // error of the windowed rule), and a later line of B fails the sex rule (also no mdtrt row).
+    // Judging all windowed rules after the pass returns the pass error first: so must this.
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    let claims = claims_from_json(
+        &json!({"fee_details": [
+            {"feedetl_sn": "L1", "mdtrt_id": "A", "hilist_code": "001109000010000", "cnt": 1, "pric": 40, "det_item_fee_sumamt": 40,
+             "fee_ocur_time": "2026-03-01 09:00:00"},
+            {"feedetl_sn": "L2", "mdtrt_id": "B", "hilist_code": "XG04CBA088A001010101467", "cnt": 1, "pric": 3, "det_item_fee_sumamt": 3,
+             "fee_ocur_time": "2026-03-01 10:00:00"}]}),
+        "$",
+    )
+    .unwrap();
+    let only = |ids: &[&str]| CheckOptions {
+        rule_ids: Some(ids.iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    };
+    let err = engine.check(&claims, &only(&["bed_days", "sex"])).unwrap_err();
+    assert!(err.to_string().contains("\"sex\"") && err.to_string().contains("row 1"), "{err}");
+    // Alone, the windowed rule's own error is the answer, naming encounter A.
+    let err = engine.check(&claims, &only(&["bed_days"])).unwrap_err();
+    assert!(
+        err.to_string().contains("encounter \"A\" is not in the mdtrt table, and the rule needs its stay"),
+        "{err}"
+    );
+}

@@ -155,6 +155,58 @@ struct State<'a> {
     /// Each chunk's line encounters, kept for the expression rules when there are any (they
     /// would otherwise compare every line's `mdtrt_id` again).
     line_encs: Option<Vec<Vec<u32>>>,
+    /// Windowed rules judged during the pass, encounter by encounter, when the lines allow it.
+    stream: Option<Stream>,
+}
+
+/// Judging windowed rules while the pass runs. When every encounter's lines form one run and the
+/// runs come in increasing encounter order (checked before the pass), an encounter's events are
+/// complete as soon as the pass reaches a line of a later encounter: they are sorted and judged
+/// then, and the event vectors stay a few entries long instead of holding every drug line of the
+/// call. Every template judges an encounter's events on their own, so the findings are the same.
+/// An error a rule raises is kept and returned where the one-shot order returns it: after the
+/// pass and the expression rules, in rule order.
+struct Stream {
+    /// The active windowed rules (expression rules are judged after the pass, not here).
+    rules: Vec<u32>,
+    /// The encounter whose events are pending.
+    current: u32,
+    /// The first error of each rule, by rule index; a rule that failed is not judged again.
+    failed: Vec<Option<Error>>,
+}
+
+/// Whether the line encounters form one run per encounter, in increasing order, with no null.
+fn one_run_per_encounter(line_encs: &[Vec<u32>]) -> bool {
+    let mut prev: Option<u32> = None;
+    for &e in line_encs.iter().flatten() {
+        match prev {
+            _ if e == u32::MAX => return false,
+            Some(p) if p == e => {}
+            Some(p) if p > e => return false,
+            _ => {}
+        }
+        prev = Some(e);
+    }
+    true
+}
+
+/// Judges the pending events of the streamed rules (see [`Stream`]).
+fn flush_stream<'a>(eng: &Engine, fee: &[FeeView<'a>], map: &ColumnMap, st: &mut State<'a>) {
+    let Some(stream) = st.stream.as_mut() else { return };
+    let env = Env { eng, fee, encs: &st.encs, map };
+    for &ri in &stream.rules {
+        let Some(evs) = st.events.get_mut(ri as usize) else { continue };
+        if evs.is_empty() {
+            continue;
+        }
+        if let (Some(slot @ None), Some(cr)) = (stream.failed.get_mut(ri as usize), eng.rules.get(ri as usize)) {
+            sort_events(evs);
+            if let Err(e) = crate::templates::finish(&cr.kernel, ri, evs, &env, &mut st.sink) {
+                *slot = Some(e);
+            }
+        }
+        evs.clear();
+    }
 }
 
 pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
@@ -195,7 +247,29 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
             .zip(&active)
             .any(|(r, a)| *a && matches!(r.kernel, crate::templates::Kernel::Expr(_)))
             .then(Vec::new),
+        stream: None,
     };
+    // Windowed rules: the line encounters of every chunk first, to know whether they can be
+    // judged encounter by encounter during the pass.
+    let windowed: Vec<u32> = eng
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            active.get(*i).copied().unwrap_or(false)
+                && r.kernel.is_windowed()
+                && !matches!(r.kernel, crate::templates::Kernel::Expr(_))
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    let mut pre: Vec<Option<Vec<u32>>> = Vec::new();
+    if !windowed.is_empty() {
+        let encs: Vec<Vec<u32>> = fee.iter().map(|v| line_encounters(v, &mut st.encs)).collect();
+        if one_run_per_encounter(&encs) {
+            st.stream = Some(Stream { rules: windowed, current: u32::MAX, failed: vec![None; eng.rules.len()] });
+        }
+        pre = encs.into_iter().map(Some).collect();
+    }
     let all_line: Vec<u32> = eng
         .rules
         .iter()
@@ -204,17 +278,22 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
         .map(|(i, _)| i as u32)
         .collect();
     for (c, v) in fee.iter().enumerate() {
-        pass(eng, &active, &all_line, v, c, map, &mut st)?;
+        let line_enc = pre.get_mut(c).and_then(Option::take);
+        pass(eng, &active, &all_line, &fee, c, line_enc, map, &mut st)?;
         if let Some(p) = &opts.progress {
             if !(p.0)(v.rows) {
                 return Err(crate::error::Error::Cancelled);
             }
         }
     }
-    let State { mut encs, mut events, mut sink, line_encs, .. } = st;
+    let State { mut encs, mut events, mut sink, line_encs, stream, .. } = st;
     crate::templates::expr::check_all(eng, &fee, &mut encs, claims, &active, &events, line_encs, &mut sink)?;
+    let mut failed = stream.map(|s| s.failed).unwrap_or_default();
     let env = Env { eng, fee: &fee, encs: &encs, map };
     for (ri, evs) in events.iter_mut().enumerate() {
+        if let Some(e) = failed.get_mut(ri).and_then(Option::take) {
+            return Err(e);
+        }
         if evs.is_empty() {
             continue;
         }
@@ -407,17 +486,23 @@ fn pass<'a>(
     eng: &Engine,
     active: &[bool],
     all_line: &[u32],
-    v: &FeeView<'a>,
+    fee: &[FeeView<'a>],
     chunk: usize,
+    line_enc: Option<Vec<u32>>,
     map: &ColumnMap,
     st: &mut State<'a>,
 ) -> Result<()> {
+    let Some(v) = fee.get(chunk) else { return Ok(()) };
     let hits = hits_of(eng, active, st, v, map)?;
     // Data-quality rules judge every line, column by column.
     let needs_all = all_line
         .iter()
         .any(|&ri| eng.rules.get(ri as usize).is_some_and(|cr| cr.kernel.needs_encounter() || cr.scene_mask != 0b1111));
-    let line_enc = if needs_all || st.line_encs.is_some() { Some(line_encounters(v, &mut st.encs)) } else { None };
+    let line_enc = match line_enc {
+        Some(le) => Some(le),
+        None if needs_all || st.line_encs.is_some() => Some(line_encounters(v, &mut st.encs)),
+        None => None,
+    };
     for &ri in all_line {
         let (Some(cr), Some(rule)) = (eng.rules.get(ri as usize), eng.pack.rules.get(ri as usize)) else { continue };
         let ctx = crate::templates::data_quality::ScanCtx {
@@ -439,6 +524,13 @@ fn pass<'a>(
     let mut last_scene: Option<(u32, u8)> = None;
     for (row, lid) in hits {
         let row = row as usize;
+        // A line of a later encounter: the pending encounter's windowed events are complete.
+        if let (Some(stream), Some(&e)) = (st.stream.as_mut(), line_enc.as_ref().and_then(|le| le.get(row))) {
+            if e != stream.current {
+                stream.current = e;
+                flush_stream(eng, fee, map, st);
+            }
+        }
         let line = LineAt { v, row, packed: pack_line(chunk, row), map };
         // Read only when an entry is dated or the rule is windowed.
         let mut time_cell: Option<Option<i64>> = None;
