@@ -78,3 +78,36 @@ fn threads_give_the_same_findings_as_one_thread() {
         assert_eq!(one, many, "small batches, threads = {threads}");
     }
 }
+
+#[test]
+fn errors_on_threads_name_the_callers_row() {
+    use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+    use std::sync::Arc;
+    let data = synth::generate(&Config { encounters: 22_000, seed: 9, ..Default::default() });
+    let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
+    // A null unit price on a line late in the input: amount_mismatch needs it.
+    let mut claims = data.claims.clone();
+    let b = claims.fee_details[0].clone();
+    let at = b.num_rows() - 10;
+    let i = b.schema().index_of("pric").unwrap();
+    let pric = b.column(i).as_any().downcast_ref::<Float64Array>().unwrap();
+    let nulled: Float64Array = (0..pric.len()).map(|r| (r != at).then(|| pric.value(r))).collect();
+    let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+    cols[i] = Arc::new(nulled);
+    claims.fee_details[0] = RecordBatch::try_new(b.schema(), cols).unwrap();
+    let one = engine.check(&claims, &CheckOptions::default()).unwrap_err().to_string();
+    assert!(one.contains(&format!("row {at}")), "{one}");
+    for threads in [2, 3] {
+        let many = engine.check(&claims, &CheckOptions { threads, ..Default::default() }).unwrap_err().to_string();
+        assert_eq!(one, many, "threads = {threads}");
+    }
+    // A duplicate encounter id in a sorted mdtrt table: the error names the caller's row too.
+    let mut dup = data.claims.clone();
+    let m = dup.mdtrt[0].clone();
+    let n = m.num_rows();
+    dup.mdtrt = vec![m.slice(0, n - 5), m.slice(n - 6, 6)];
+    let one = engine.check(&dup, &CheckOptions::default()).unwrap_err().to_string();
+    assert!(one.contains("duplicate encounter id"), "{one}");
+    let many = engine.check(&dup, &CheckOptions { threads: 2, ..Default::default() }).unwrap_err().to_string();
+    assert_eq!(one, many);
+}

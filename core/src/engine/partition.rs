@@ -24,7 +24,11 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     let Some(cuts) = cuts else { return run::check(eng, claims, opts) };
     let pieces = pieces(claims, &cuts);
     let results: Vec<Result<CheckOutput>> = std::thread::scope(|s| {
-        let handles: Vec<_> = pieces.iter().map(|p| s.spawn(move || run::check(eng, p, opts))).collect();
+        let handles: Vec<_> = pieces
+            .iter()
+            .zip(&cuts)
+            .map(|(p, &first_line)| s.spawn(move || run::check_from(eng, p, opts, first_line)))
+            .collect();
         handles
             .into_iter()
             .map(|h| {
@@ -60,8 +64,11 @@ fn pieces(claims: &Claims, cuts: &[usize]) -> Vec<Claims> {
     // The encounter id at each inner cut: part k holds the ids in [bound k, bound k+1).
     let bounds: Option<Vec<&str>> =
         cuts.get(1..cuts.len().saturating_sub(1)).unwrap_or(&[]).iter().map(|&g| line_id(claims, g)).collect();
-    let mdtrt = bounds.as_ref().and_then(|b| split_sorted(&claims.mdtrt, ClaimsTable::Mdtrt, claims, b));
-    let diagnoses = bounds.as_ref().and_then(|b| split_sorted(&claims.diagnoses, ClaimsTable::Diagnoses, claims, b));
+    // mdtrt ids must be strictly increasing: a duplicate id is an error that names its row, and
+    // only the whole table gives the caller's row.
+    let mdtrt = bounds.as_ref().and_then(|b| split_sorted(&claims.mdtrt, ClaimsTable::Mdtrt, claims, b, true));
+    let diagnoses =
+        bounds.as_ref().and_then(|b| split_sorted(&claims.diagnoses, ClaimsTable::Diagnoses, claims, b, false));
     cuts.windows(2)
         .enumerate()
         .filter_map(|(k, w)| {
@@ -92,13 +99,14 @@ fn line_id(claims: &Claims, g: usize) -> Option<&str> {
 }
 
 /// `batches` cut into `bounds.len() + 1` parts by `mdtrt_id` (part k: ids in [bounds k-1,
-/// bounds k)), as zero-copy slices; `None` when the ids are not in non-decreasing order or are
-/// null (then every part gets the whole table).
+/// bounds k)), as zero-copy slices; `None` when the ids are not in non-decreasing order (in
+/// increasing order when `strict`) or are null (then every part gets the whole table).
 fn split_sorted(
     batches: &[RecordBatch],
     table: ClaimsTable,
     claims: &Claims,
     bounds: &[&str],
+    strict: bool,
 ) -> Option<Vec<Vec<RecordBatch>>> {
     let src = claims.column_map.source(table, "mdtrt_id");
     let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); bounds.len() + 1];
@@ -110,7 +118,7 @@ fn split_sorted(
         let mut start = 0;
         for r in 0..b.num_rows() {
             let id = col.get(r)?;
-            if prev.is_some_and(|p| !crate::engine::codes::same_str(p, id) && p > id) {
+            if prev.is_some_and(|p| if crate::engine::codes::same_str(p, id) { strict } else { p > id }) {
                 return None;
             }
             prev = Some(id);

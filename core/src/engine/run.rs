@@ -210,6 +210,12 @@ fn flush_stream<'a>(eng: &Engine, fee: &[FeeView<'a>], map: &ColumnMap, st: &mut
 }
 
 pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
+    check_from(eng, claims, opts, 0)
+}
+
+/// [`check`] of claims whose first fee line is line `first_line` of the caller's input (a part
+/// cut by [`super::partition`]), so that errors name the caller's rows.
+pub(crate) fn check_from(eng: &Engine, claims: &Claims, opts: &CheckOptions, first_line: usize) -> Result<CheckOutput> {
     let mut active = active_rules(eng, opts)?;
     // History rules are judged across encounters by crate::history, not here.
     active
@@ -226,7 +232,7 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
         CodeView::new(b, ClaimsTable::Operations, map)?;
     }
     let mut fee = Vec::with_capacity(claims.fee_details.len());
-    let mut base = 0;
+    let mut base = first_line;
     for b in &claims.fee_details {
         let v = FeeView::new(b, map, base)?;
         base += v.rows;
