@@ -1,6 +1,8 @@
 //! Checking on several threads: the fee lines are cut at encounter boundaries into zero-copy
-//! slices, each slice is checked on its own thread against the shared encounter, diagnosis and
-//! operation tables, and the findings are merged into the order one thread gives.
+//! slices, each slice is checked on its own thread, and the findings are merged into the order one
+//! thread gives. A slice gets only its own range of encounter ids of `mdtrt` and `diagnoses` when
+//! those tables are sorted by `mdtrt_id`, else the whole tables; operations are shared whole.
+//! Errors name the caller's rows, not a slice's.
 //!
 //! This is only exact when every encounter's lines sit in one run, so the split is made only when
 //! the runs of `mdtrt_id` along the lines are strictly increasing (lines grouped by encounter and
