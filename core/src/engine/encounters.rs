@@ -198,14 +198,20 @@ impl<'a> EncTable<'a> {
     #[inline]
     pub fn stay(&self, i: u32) -> Option<Stay> {
         match self.locate(i as usize) {
-            Some((v, r)) => Some(Stay {
-                has_row: true,
-                begn: v.begntime.and_then(|c| c.get(r)),
-                end: v.endtime.and_then(|c| c.get(r)),
-                die: v.die_date.and_then(|c| c.get(r)),
-                scene: self.scene_of(v.med_type.and_then(|c| c.get(r))),
-            }),
+            Some((v, r)) => Some(self.stay_at(v, r)),
             None => (i as usize).checked_sub(self.ids.len()).and_then(|k| self.extra.get(k)).map(|_| Stay::default()),
+        }
+    }
+
+    /// The stay of row `r` of `mdtrt` view `v`: read once here for [`Self::stay`] and [`Self::get`].
+    #[inline]
+    fn stay_at(&self, v: &MdtrtView<'a>, r: usize) -> Stay {
+        Stay {
+            has_row: true,
+            begn: v.begntime.and_then(|c| c.get(r)),
+            end: v.endtime.and_then(|c| c.get(r)),
+            die: v.die_date.and_then(|c| c.get(r)),
+            scene: self.scene_of(v.med_type.and_then(|c| c.get(r))),
         }
     }
 
@@ -232,10 +238,10 @@ impl<'a> EncTable<'a> {
             let id = *self.extra.get(i.checked_sub(self.ids.len())?)?;
             return Some(EncRow { id, ..EncRow::default() });
         };
-        let med_type = v.med_type.and_then(|c| c.get(r));
+        let stay = self.stay_at(v, r);
         Some(EncRow {
             id: self.ids.get(i).copied().unwrap_or_default(),
-            has_row: true,
+            has_row: stay.has_row,
             psn: v.psn_no.and_then(|c| c.get(r)),
             gend: v.gend.and_then(|c| c.get(r)),
             brdy: v.brdy.and_then(|c| c.get(r)),
@@ -243,10 +249,10 @@ impl<'a> EncTable<'a> {
             insutype: v.insutype.and_then(|c| c.get(r)),
             hosp_lv: v.hosp_lv.and_then(|c| c.get(r)),
             fixmedins: v.fixmedins_code.and_then(|c| c.get(r)),
-            begn: v.begntime.and_then(|c| c.get(r)),
-            end: v.endtime.and_then(|c| c.get(r)),
-            die: v.die_date.and_then(|c| c.get(r)),
-            scene: self.scene_of(med_type),
+            begn: stay.begn,
+            end: stay.end,
+            die: stay.die,
+            scene: stay.scene,
         })
     }
 
