@@ -1,14 +1,21 @@
-//! Findings: one row per violation, as owned records and as an Arrow table.
+//! Findings: one row per violation, as owned records ([`CheckOutput`]) and as an Arrow table
+//! ([`CheckBatch`]).
 //!
 //! Findings are deterministic: their order is by `mdtrt_id`, then `feedetl_sn` (encounter-level
 //! findings first), then the rule's position in the pack, then the related line and the knowledge
 //! point; their `finding_id` is a hash of that same content. Splitting the input into other batches
 //! gives the same rows in the same order.
 //!
+//! The engine renders each finding once, as a borrowed `Row`, straight into the form the caller
+//! asked for; both forms are joined and sorted by the same code (`Output`), so they hold the same
+//! rows in the same order.
+//!
 //! This module renders and converts; it never decides whether something is a violation.
 
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt8Builder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, UInt8Type};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt8Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use smallvec::SmallVec;
 use std::sync::{Arc, OnceLock};
@@ -69,7 +76,7 @@ pub struct Unjudged {
     pub count: u64,
 }
 
-/// The result of a check call.
+/// The result of a check call, as records.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CheckOutput {
     /// The findings, in deterministic order.
@@ -80,13 +87,38 @@ pub struct CheckOutput {
 
 impl CheckOutput {
     /// The findings as an Arrow record batch with [`findings_schema`].
+    ///
+    /// A caller that only wants the table should call [`crate::Engine::check_batch`]: it gives the
+    /// same table without making a [`Finding`] per row first.
     pub fn to_record_batch(&self) -> RecordBatch {
-        findings_to_batch(&self.findings)
+        let mut b = TableBuilder::with_capacity(self.findings.len());
+        self.findings.iter().for_each(|f| b.push(&f.row()));
+        b.finish()
     }
 
     /// Sum of the amounts at risk.
     pub fn total_amount(&self) -> f64 {
         self.findings.iter().filter_map(|f| f.amount).sum()
+    }
+}
+
+/// The result of a check call, as the Arrow findings table: what [`crate::Engine::check_batch`]
+/// returns.
+///
+/// Its rows are the rows of [`CheckOutput::to_record_batch`] for the same call, in the same order.
+/// It is made straight from the engine's hits, with no per-row [`Finding`], which is faster and
+/// smaller when the table is what the caller keeps (the C, Python and Java bindings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckBatch {
+    /// The findings, with [`findings_schema`], in deterministic order.
+    pub findings: RecordBatch,
+    /// Lines or encounters rules could not judge, by rule and reason.
+    pub unjudged: Vec<Unjudged>,
+}
+
+impl Default for CheckBatch {
+    fn default() -> Self {
+        CheckBatch { findings: RecordBatch::new_empty(findings_schema()), unjudged: Vec::new() }
     }
 }
 
@@ -120,45 +152,301 @@ pub fn findings_schema() -> SchemaRef {
     .clone()
 }
 
-fn findings_to_batch(findings: &[Finding]) -> RecordBatch {
-    let n = findings.len();
-    let col = |f: &dyn Fn(&Finding) -> Option<&str>| -> ArrayRef {
-        let mut b = StringBuilder::with_capacity(n, n * 16);
-        for x in findings {
-            b.append_option(f(x));
-        }
-        Arc::new(b.finish())
-    };
-    let mut warn = UInt8Builder::with_capacity(n);
-    let mut amount = Float64Builder::with_capacity(n);
-    for x in findings {
-        warn.append_value(x.warn_level);
-        amount.append_option(x.amount);
+/// One finding's fields, borrowed: the one form both outputs (records and the Arrow table) are
+/// made from and read back as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row<'a> {
+    pub finding_id: &'a str,
+    pub rule_id: &'a str,
+    pub rule_code: Option<&'a str>,
+    pub rule_name: &'a str,
+    pub template: &'a str,
+    pub severity: &'a str,
+    pub warn_level: u8,
+    pub psn_no: Option<&'a str>,
+    pub mdtrt_id: &'a str,
+    pub fixmedins_code: Option<&'a str>,
+    pub feedetl_sn: Option<&'a str>,
+    pub item_code: Option<&'a str>,
+    pub item_name: Option<&'a str>,
+    pub bilg_dept_codg: Option<&'a str>,
+    pub related_feedetl_sn: Option<&'a str>,
+    pub amount: Option<f64>,
+    pub message: &'a str,
+    pub kp_id: Option<&'a str>,
+    pub basis: Option<&'a str>,
+}
+
+/// The string columns of the findings table, in schema order, without `warn_level` and `amount`.
+const STR_COLUMNS: usize = 17;
+
+impl<'a> Row<'a> {
+    /// The string fields in schema order (see [`STR_COLUMNS`]).
+    fn strs(&self) -> [Option<&'a str>; STR_COLUMNS] {
+        [
+            Some(self.finding_id),
+            Some(self.rule_id),
+            self.rule_code,
+            Some(self.rule_name),
+            Some(self.template),
+            Some(self.severity),
+            self.psn_no,
+            Some(self.mdtrt_id),
+            self.fixmedins_code,
+            self.feedetl_sn,
+            self.item_code,
+            self.item_name,
+            self.bilg_dept_codg,
+            self.related_feedetl_sn,
+            Some(self.message),
+            self.kp_id,
+            self.basis,
+        ]
     }
-    let columns: Vec<ArrayRef> = vec![
-        col(&|x| Some(&x.finding_id)),
-        col(&|x| Some(&x.rule_id)),
-        col(&|x| x.rule_code.as_deref()),
-        col(&|x| Some(&x.rule_name)),
-        col(&|x| Some(&x.template)),
-        col(&|x| Some(&x.severity)),
-        Arc::new(warn.finish()),
-        col(&|x| x.psn_no.as_deref()),
-        col(&|x| Some(&x.mdtrt_id)),
-        col(&|x| x.fixmedins_code.as_deref()),
-        col(&|x| x.feedetl_sn.as_deref()),
-        col(&|x| x.item_code.as_deref()),
-        col(&|x| x.item_name.as_deref()),
-        col(&|x| x.bilg_dept_codg.as_deref()),
-        col(&|x| x.related_feedetl_sn.as_deref()),
-        Arc::new(amount.finish()),
-        col(&|x| Some(&x.message)),
-        col(&|x| x.kp_id.as_deref()),
-        col(&|x| x.basis.as_deref()),
-    ];
-    // The columns are built from the schema above, field for field; a mismatch is a bug here,
-    // and an empty batch of the right schema is the safe answer.
-    RecordBatch::try_new(findings_schema(), columns).unwrap_or_else(|_| RecordBatch::new_empty(findings_schema()))
+
+    fn to_finding(self) -> Finding {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        Finding {
+            finding_id: self.finding_id.to_string(),
+            rule_id: self.rule_id.to_string(),
+            rule_code: own(self.rule_code),
+            rule_name: self.rule_name.to_string(),
+            template: self.template.to_string(),
+            severity: self.severity.to_string(),
+            warn_level: self.warn_level,
+            psn_no: own(self.psn_no),
+            mdtrt_id: self.mdtrt_id.to_string(),
+            fixmedins_code: own(self.fixmedins_code),
+            feedetl_sn: own(self.feedetl_sn),
+            item_code: own(self.item_code),
+            item_name: own(self.item_name),
+            bilg_dept_codg: own(self.bilg_dept_codg),
+            related_feedetl_sn: own(self.related_feedetl_sn),
+            amount: self.amount,
+            message: self.message.to_string(),
+            kp_id: own(self.kp_id),
+            basis: own(self.basis),
+        }
+    }
+
+    /// The one-thread output order of findings from different parts or passes: encounter id,
+    /// line id, rule position (`rank` of the rule id), related line, knowledge point, finding id.
+    pub(crate) fn order(a: &Row, b: &Row, rank: &dyn Fn(&str) -> usize) -> std::cmp::Ordering {
+        (a.mdtrt_id, a.feedetl_sn, rank(a.rule_id), a.related_feedetl_sn, a.kp_id, a.finding_id).cmp(&(
+            b.mdtrt_id,
+            b.feedetl_sn,
+            rank(b.rule_id),
+            b.related_feedetl_sn,
+            b.kp_id,
+            b.finding_id,
+        ))
+    }
+}
+
+impl Finding {
+    pub(crate) fn row(&self) -> Row<'_> {
+        Row {
+            finding_id: &self.finding_id,
+            rule_id: &self.rule_id,
+            rule_code: self.rule_code.as_deref(),
+            rule_name: &self.rule_name,
+            template: &self.template,
+            severity: &self.severity,
+            warn_level: self.warn_level,
+            psn_no: self.psn_no.as_deref(),
+            mdtrt_id: &self.mdtrt_id,
+            fixmedins_code: self.fixmedins_code.as_deref(),
+            feedetl_sn: self.feedetl_sn.as_deref(),
+            item_code: self.item_code.as_deref(),
+            item_name: self.item_name.as_deref(),
+            bilg_dept_codg: self.bilg_dept_codg.as_deref(),
+            related_feedetl_sn: self.related_feedetl_sn.as_deref(),
+            amount: self.amount,
+            message: &self.message,
+            kp_id: self.kp_id.as_deref(),
+            basis: self.basis.as_deref(),
+        }
+    }
+}
+
+/// Appends [`Row`]s to the columns of the findings table.
+pub(crate) struct TableBuilder {
+    strs: [StringBuilder; STR_COLUMNS],
+    warn: UInt8Builder,
+    amount: Float64Builder,
+}
+
+impl TableBuilder {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        TableBuilder {
+            strs: std::array::from_fn(|_| StringBuilder::with_capacity(n, n * 16)),
+            warn: UInt8Builder::with_capacity(n),
+            amount: Float64Builder::with_capacity(n),
+        }
+    }
+
+    pub(crate) fn push(&mut self, row: &Row<'_>) {
+        for (b, v) in self.strs.iter_mut().zip(row.strs()) {
+            b.append_option(v);
+        }
+        self.warn.append_value(row.warn_level);
+        self.amount.append_option(row.amount);
+    }
+
+    pub(crate) fn finish(mut self) -> RecordBatch {
+        let mut strs = self.strs.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef);
+        // Schema order: six strings, warn_level, eight strings, amount, three strings.
+        let mut columns: Vec<ArrayRef> = strs.by_ref().take(6).collect();
+        columns.push(Arc::new(self.warn.finish()));
+        columns.extend(strs.by_ref().take(8));
+        columns.push(Arc::new(self.amount.finish()));
+        columns.extend(strs);
+        // The columns follow the schema field for field; a mismatch is a bug here, and an empty
+        // batch of the right schema is the safe answer.
+        RecordBatch::try_new(findings_schema(), columns).unwrap_or_else(|_| RecordBatch::new_empty(findings_schema()))
+    }
+}
+
+/// Reads the rows of a findings table back (to merge tables).
+pub(crate) struct TableView<'a> {
+    strs: [&'a StringArray; STR_COLUMNS],
+    warn: &'a UInt8Array,
+    amount: &'a Float64Array,
+    len: usize,
+}
+
+impl<'a> TableView<'a> {
+    /// `None` when `batch` does not have the findings schema's types (it always has when this
+    /// module built it).
+    pub(crate) fn new(batch: &'a RecordBatch) -> Option<Self> {
+        let cols = batch.columns();
+        let str_at = |i: usize| cols.get(i).and_then(|c| c.as_string_opt::<i32>());
+        let idx: [usize; STR_COLUMNS] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18];
+        let strs: Vec<&StringArray> = idx.iter().map(|&i| str_at(i)).collect::<Option<_>>()?;
+        Some(TableView {
+            strs: strs.try_into().ok()?,
+            warn: cols.get(6)?.as_primitive_opt::<UInt8Type>()?,
+            amount: cols.get(15)?.as_primitive_opt::<Float64Type>()?,
+            len: batch.num_rows(),
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn row(&self, i: usize) -> Row<'a> {
+        let s = |c: usize| self.strs.get(c).and_then(|a| (i < a.len() && a.is_valid(i)).then(|| a.value(i)));
+        let amount = (i < self.amount.len() && self.amount.is_valid(i)).then(|| self.amount.value(i));
+        Row {
+            finding_id: s(0).unwrap_or(""),
+            rule_id: s(1).unwrap_or(""),
+            rule_code: s(2),
+            rule_name: s(3).unwrap_or(""),
+            template: s(4).unwrap_or(""),
+            severity: s(5).unwrap_or(""),
+            warn_level: if i < self.warn.len() { self.warn.value(i) } else { 0 },
+            psn_no: s(6),
+            mdtrt_id: s(7).unwrap_or(""),
+            fixmedins_code: s(8),
+            feedetl_sn: s(9),
+            item_code: s(10),
+            item_name: s(11),
+            bilg_dept_codg: s(12),
+            related_feedetl_sn: s(13),
+            amount,
+            message: s(14).unwrap_or(""),
+            kp_id: s(15),
+            basis: s(16),
+        }
+    }
+}
+
+/// The two forms of a check's output, made and merged by one mechanism: the engine renders each
+/// finding once, as a [`Row`], into either.
+pub(crate) trait Output: Sized + Send {
+    type Builder;
+    fn builder(n: usize) -> Self::Builder;
+    fn push(b: &mut Self::Builder, row: &Row<'_>);
+    fn finish(b: Self::Builder, unjudged: Vec<Unjudged>) -> Self;
+    /// Findings rendered elsewhere (the history pass), in their order.
+    fn from_findings(findings: Vec<Finding>, unjudged: Vec<Unjudged>) -> Self {
+        let mut b = Self::builder(findings.len());
+        findings.iter().for_each(|f| Self::push(&mut b, &f.row()));
+        Self::finish(b, unjudged)
+    }
+    fn unjudged(&self) -> &[Unjudged];
+    /// The `mdtrt_id` of the first and of the last finding.
+    fn ends(&self) -> Option<(&str, &str)>;
+    /// `parts` one after the other, or re-sorted into the one-thread order ([`Row::order`]) when
+    /// `sort`; `unjudged` replaces theirs.
+    fn join(parts: Vec<Self>, sort: Option<&dyn Fn(&str) -> usize>, unjudged: Vec<Unjudged>) -> Self;
+}
+
+impl Output for CheckOutput {
+    type Builder = Vec<Finding>;
+    fn builder(n: usize) -> Vec<Finding> {
+        Vec::with_capacity(n)
+    }
+    fn push(b: &mut Vec<Finding>, row: &Row<'_>) {
+        b.push(row.to_finding());
+    }
+    fn finish(findings: Vec<Finding>, unjudged: Vec<Unjudged>) -> Self {
+        CheckOutput { findings, unjudged }
+    }
+    fn from_findings(findings: Vec<Finding>, unjudged: Vec<Unjudged>) -> Self {
+        CheckOutput { findings, unjudged }
+    }
+    fn unjudged(&self) -> &[Unjudged] {
+        &self.unjudged
+    }
+    fn ends(&self) -> Option<(&str, &str)> {
+        Some((&self.findings.first()?.mdtrt_id, &self.findings.last()?.mdtrt_id))
+    }
+    fn join(parts: Vec<Self>, sort: Option<&dyn Fn(&str) -> usize>, unjudged: Vec<Unjudged>) -> Self {
+        let mut findings: Vec<Finding> = parts.into_iter().flat_map(|p| p.findings).collect();
+        if let Some(rank) = sort {
+            findings.sort_by(|a, b| Row::order(&a.row(), &b.row(), rank));
+        }
+        CheckOutput { findings, unjudged }
+    }
+}
+
+impl Output for CheckBatch {
+    type Builder = TableBuilder;
+    fn builder(n: usize) -> TableBuilder {
+        TableBuilder::with_capacity(n)
+    }
+    fn push(b: &mut TableBuilder, row: &Row<'_>) {
+        b.push(row);
+    }
+    fn finish(b: TableBuilder, unjudged: Vec<Unjudged>) -> Self {
+        CheckBatch { findings: b.finish(), unjudged }
+    }
+    fn unjudged(&self) -> &[Unjudged] {
+        &self.unjudged
+    }
+    fn ends(&self) -> Option<(&str, &str)> {
+        let ids = self.findings.column(8).as_string_opt::<i32>()?;
+        let last = ids.len().checked_sub(1)?;
+        Some((ids.value(0), ids.value(last)))
+    }
+    fn join(mut parts: Vec<Self>, sort: Option<&dyn Fn(&str) -> usize>, unjudged: Vec<Unjudged>) -> Self {
+        parts.retain(|p| p.findings.num_rows() > 0);
+        if parts.len() == 1 && sort.is_none() {
+            if let Some(p) = parts.pop() {
+                return CheckBatch { findings: p.findings, unjudged };
+            }
+        }
+        let views: Vec<TableView> = parts.iter().filter_map(|p| TableView::new(&p.findings)).collect();
+        let mut rows: Vec<Row> = views.iter().flat_map(|v| (0..v.len()).map(|i| v.row(i))).collect();
+        if let Some(rank) = sort {
+            rows.sort_by(|a, b| Row::order(a, b, rank));
+        }
+        let mut b = TableBuilder::with_capacity(rows.len());
+        rows.iter().for_each(|r| b.push(r));
+        CheckBatch { findings: b.finish(), unjudged }
+    }
 }
 
 /// Where a finding points, as its producer (the line pass or the history pass) knows it; the rule,
@@ -182,7 +470,7 @@ pub(crate) struct At<'a> {
 }
 
 impl At<'_> {
-    /// The finding id as a number (its text is [`hex16`] of it): a hash of the rule id, the
+    /// The finding id as a number (its text is its 16 hex digits): a hash of the rule id, the
     /// encounter, the line, the related line, the knowledge point and `id_extra`.
     pub(crate) fn id_hash(&self, rule_id: &str, kp_id: Option<&str>) -> u64 {
         let parts = [
@@ -197,6 +485,14 @@ impl At<'_> {
     }
 }
 
+/// Reusable text buffers for rendering findings one after another.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    id: String,
+    message: String,
+    amount: String,
+}
+
 impl Finding {
     /// Renders the finding of `rule` at `at`, citing knowledge row `cite` (if it came from one),
     /// with the template's message arguments `args`.
@@ -207,65 +503,81 @@ impl Finding {
         args: &[(&'static str, String)],
     ) -> Finding {
         let id = at.id_hash(&rule.id, cite.map(|c| c.kp_id.as_str()));
-        Self::build_with_id(rule, cite, at, args, id)
+        render_row(rule, cite, &at, args, id, 1, &mut Scratch::default()).to_finding()
     }
+}
 
-    /// [`Finding::build`] for a caller that has already computed `at.id_hash(..)` (to sort by it).
-    pub(crate) fn build_with_id(
-        rule: &crate::pack::Rule,
-        cite: Option<&crate::engine::compile::RowCitation>,
-        at: At<'_>,
-        args: &[(&'static str, String)],
-        id: u64,
-    ) -> Finding {
-        let kp_id = cite.map(|c| c.kp_id.clone());
-        let item_name = at
-            .item_name
-            .map(str::to_string)
-            .or_else(|| cite.and_then(|c| c.item_name.clone()))
-            .or_else(|| at.item_code.map(str::to_string));
-        let amount = at.amount.map(|a| (a * 100.0).round() / 100.0);
-        let amount_s = amount.map(money).unwrap_or_default();
-        let message = {
-            let mut all: SmallVec<[(&str, &str); 10]> = smallvec::smallvec![
-                ("rule_name", rule.name.as_str()),
-                ("item_code", at.item_code.unwrap_or("")),
-                ("item_name", item_name.as_deref().unwrap_or("")),
-                ("amount", amount_s.as_str()),
-                ("kp_id", kp_id.as_deref().unwrap_or("")),
-            ];
-            all.extend(args.iter().map(|(k, v)| (*k, v.as_str())));
-            render(&rule.message, &all)
-        };
-        let finding_id = hex16(id);
-        Finding {
-            finding_id,
-            rule_id: rule.id.clone(),
-            rule_code: rule.code.clone(),
-            rule_name: rule.name.clone(),
-            template: rule.template.name.to_string(),
-            severity: rule.severity.label().to_string(),
-            warn_level: rule.warn_level,
-            psn_no: at.psn_no.map(str::to_string),
-            mdtrt_id: at.mdtrt_id.to_string(),
-            fixmedins_code: at.fixmedins_code.map(str::to_string),
-            feedetl_sn: at.feedetl_sn.map(str::to_string),
-            item_code: at.item_code.map(str::to_string),
-            item_name,
-            bilg_dept_codg: at.bilg_dept_codg.map(str::to_string),
-            related_feedetl_sn: at.related_feedetl_sn.map(str::to_string),
-            amount,
-            message,
-            kp_id,
-            basis: cite.and_then(|c| c.basis.clone()).or_else(|| rule.basis.clone()),
-        }
+/// Renders one finding as a [`Row`] borrowing `scratch` for its id and message: the one place that
+/// decides a finding's text. `id` is [`At::id_hash`]; `seq` numbers findings that share it (from
+/// input lines that share a `feedetl_sn`): the second gets `<id>-2`, and so on.
+pub(crate) fn render_row<'a>(
+    rule: &'a crate::pack::Rule,
+    cite: Option<&'a crate::engine::compile::RowCitation>,
+    at: &At<'a>,
+    args: &[(&'static str, String)],
+    id: u64,
+    seq: u32,
+    scratch: &'a mut Scratch,
+) -> Row<'a> {
+    let kp_id = cite.map(|c| c.kp_id.as_str());
+    let item_name = at.item_name.or_else(|| cite.and_then(|c| c.item_name.as_deref())).or(at.item_code);
+    let amount = at.amount.map(|a| (a * 100.0).round() / 100.0);
+    scratch.amount.clear();
+    if let Some(a) = amount {
+        money_into(a, &mut scratch.amount);
+    }
+    let mut all: SmallVec<[(&str, &str); 10]> = smallvec::smallvec![
+        ("rule_name", rule.name.as_str()),
+        ("item_code", at.item_code.unwrap_or("")),
+        ("item_name", item_name.unwrap_or("")),
+        ("amount", scratch.amount.as_str()),
+        ("kp_id", kp_id.unwrap_or("")),
+    ];
+    all.extend(args.iter().map(|(k, v)| (*k, v.as_str())));
+    scratch.message.clear();
+    render_into(&rule.message, &all, &mut scratch.message);
+    scratch.id.clear();
+    hex16_into(id, &mut scratch.id);
+    if seq > 1 {
+        use std::fmt::Write;
+        let _ = write!(scratch.id, "-{seq}");
+    }
+    Row {
+        finding_id: &scratch.id,
+        rule_id: &rule.id,
+        rule_code: rule.code.as_deref(),
+        rule_name: &rule.name,
+        template: rule.template.name,
+        severity: rule.severity.label(),
+        warn_level: rule.warn_level,
+        psn_no: at.psn_no,
+        mdtrt_id: at.mdtrt_id,
+        fixmedins_code: at.fixmedins_code,
+        feedetl_sn: at.feedetl_sn,
+        item_code: at.item_code,
+        item_name,
+        bilg_dept_codg: at.bilg_dept_codg,
+        related_feedetl_sn: at.related_feedetl_sn,
+        amount,
+        message: &scratch.message,
+        kp_id,
+        basis: cite.and_then(|c| c.basis.as_deref()).or(rule.basis.as_deref()),
     }
 }
 
 /// `h` as 16 lower-case hex digits (the text of a finding id; their order is the order of `h`).
-pub(crate) fn hex16(h: u64) -> String {
+#[cfg(test)]
+fn hex16(h: u64) -> String {
+    let mut s = String::with_capacity(16);
+    hex16_into(h, &mut s);
+    s
+}
+
+/// Appends the 16 lower-case hex digits of `h` to `out` (the text of a finding id; their order is
+/// the order of `h`).
+fn hex16_into(h: u64, out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    (0..16).rev().map(|i| char::from(DIGITS[((h >> (i * 4)) & 0xf) as usize])).collect()
+    out.extend((0..16).rev().map(|i| char::from(DIGITS[((h >> (i * 4)) & 0xf) as usize])));
 }
 
 /// FNV-1a 64 of the parts, separated by NUL: stable across platforms and versions.
@@ -286,8 +598,15 @@ pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
 
 /// Renders `{name}` placeholders from `args`; unknown names stay as they are (the pack loader has
 /// already rejected them).
-pub(crate) fn render(template: &str, args: &[(&str, &str)]) -> String {
+#[cfg(test)]
+fn render(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
+    render_into(template, args, &mut out);
+    out
+}
+
+/// Appends the rendering of `template` (see [`render`]) to `out`.
+fn render_into(template: &str, args: &[(&str, &str)], out: &mut String) {
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         out.push_str(rest.get(..i).unwrap_or(""));
@@ -312,7 +631,6 @@ pub(crate) fn render(template: &str, args: &[(&str, &str)]) -> String {
         }
     }
     out.push_str(rest);
-    out
 }
 
 /// Formats an amount with two decimals, exactly as `format!("{x:.2}")` does.
@@ -321,6 +639,13 @@ pub(crate) fn render(template: &str, args: &[(&str, &str)]) -> String {
 /// number of fen without the formatting machinery; the rest (near a half fen, huge, negative
 /// zero or not finite) take the exact path.
 pub(crate) fn money(x: f64) -> String {
+    let mut s = String::with_capacity(12);
+    money_into(x, &mut s);
+    s
+}
+
+/// Appends [`money`] of `x` to `out`.
+fn money_into(x: f64, s: &mut String) {
     let fen = x * 100.0;
     let rounded = fen.round();
     // Below 1e12 fen the product is off by less than 1e-4 fen, so a value 0.001 fen away from a
@@ -338,7 +663,6 @@ pub(crate) fn money(x: f64) -> String {
                 m /= 10;
                 len += 1;
             }
-            let mut s = String::with_capacity(len + 2);
             if n < 0 {
                 s.push('-');
             }
@@ -348,10 +672,11 @@ pub(crate) fn money(x: f64) -> String {
                     s.push('.');
                 }
             }
-            return s;
+            return;
         }
     }
-    format!("{x:.2}")
+    use std::fmt::Write;
+    let _ = write!(s, "{x:.2}");
 }
 
 #[cfg(test)]
@@ -375,6 +700,65 @@ mod tests {
             assert_eq!(money(x), format!("{x:.2}"), "{x:?}");
         }
     }
+    fn finding(mdtrt: &str, sn: Option<&str>, rule: &str, id: &str) -> Finding {
+        Finding {
+            finding_id: id.into(),
+            rule_id: rule.into(),
+            rule_code: (rule == "b").then(|| "GZ1".into()),
+            rule_name: format!("规则{rule}"),
+            template: "sex".into(),
+            severity: "可疑".into(),
+            warn_level: 2,
+            psn_no: None,
+            mdtrt_id: mdtrt.into(),
+            fixmedins_code: Some("H1".into()),
+            feedetl_sn: sn.map(str::to_string),
+            item_code: sn.map(|s| format!("X{s}")),
+            item_name: None,
+            bilg_dept_codg: None,
+            related_feedetl_sn: None,
+            amount: sn.map(|_| 1.5),
+            message: format!("{mdtrt}/{rule}"),
+            kp_id: None,
+            basis: Some("依据".into()),
+        }
+    }
+
+    /// Both output forms join parts the same way, in order or re-sorted into the one-thread
+    /// order, and the table reads back the rows it was given.
+    #[test]
+    fn both_forms_join_alike() {
+        let parts = || {
+            vec![
+                vec![finding("m2", Some("2"), "a", "01"), finding("m3", None, "b", "02")],
+                vec![],
+                vec![
+                    finding("m1", Some("9"), "b", "03"),
+                    finding("m2", Some("2"), "b", "04"),
+                    finding("m2", None, "a", "05"),
+                ],
+            ]
+        };
+        let rank = |id: &str| if id == "a" { 0 } else { 1 };
+        for sort in [false, true] {
+            let records: Vec<CheckOutput> =
+                parts().into_iter().map(|f| CheckOutput::from_findings(f, vec![])).collect();
+            let tables: Vec<CheckBatch> = parts().into_iter().map(|f| CheckBatch::from_findings(f, vec![])).collect();
+            let r = CheckOutput::join(records, sort.then_some(&rank), vec![]);
+            let t = CheckBatch::join(tables, sort.then_some(&rank), vec![]);
+            assert_eq!(r.to_record_batch(), t.findings, "sort = {sort}");
+            let order: Vec<&str> = r.findings.iter().map(|f| f.finding_id.as_str()).collect();
+            let want = if sort { ["03", "05", "01", "04", "02"] } else { ["01", "02", "03", "04", "05"] };
+            assert_eq!(order, want, "sort = {sort}");
+            assert_eq!(t.ends(), Some((if sort { "m1" } else { "m2" }, if sort { "m3" } else { "m2" })));
+            let view = TableView::new(&t.findings).unwrap();
+            let back: Vec<Finding> = (0..view.len()).map(|i| view.row(i).to_finding()).collect();
+            assert_eq!(back, r.findings);
+        }
+        assert_eq!(CheckBatch::default().findings.num_rows(), 0);
+        assert_eq!(CheckBatch::default().ends(), None);
+    }
+
     #[test]
     fn render_and_ids() {
         assert_eq!(render("{a}限{b}使用{c}", &[("a", "药"), ("b", "女")]), "药限女使用{c}");

@@ -52,7 +52,7 @@ pub mod time;
 pub use claims::{canonical_schema, Claims, ClaimsTable, ColumnMap};
 pub use engine::{CheckOptions, Engine, EngineBuilder, Progress};
 pub use error::{Error, Result};
-pub use findings::{findings_schema, CheckOutput, Finding, Unjudged};
+pub use findings::{findings_schema, CheckBatch, CheckOutput, Finding, Unjudged};
 pub use knowledge::{KnowledgeTable, MatchMode};
 pub use pack::{RulePack, Scene, Severity, Stage};
 

@@ -34,7 +34,14 @@ fn run(v: &Value) -> Result<medaudit_core::CheckOutput, Error> {
         }
     }
     let claims = claims_from_json(v.get("claims").unwrap_or(&Value::Null), "$.claims")?;
-    engine.check(&claims, &opts)
+    let out = engine.check(&claims, &opts);
+    // The table path gives the same rows or the same error.
+    match (&out, engine.check_batch(&claims, &opts)) {
+        (Ok(o), Ok(t)) => assert_eq!(o.to_record_batch(), t.findings, "check_batch differs from check"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "check_batch fails otherwise"),
+        (a, b) => panic!("check gave {a:?}, check_batch {b:?}"),
+    }
+    out
 }
 
 fn check_file(path: &std::path::Path) -> Result<(), String> {

@@ -582,6 +582,10 @@ proptest! {
         let out = engine().check(&claims(&w), &CheckOptions::default()).unwrap();
         keys_of(&out.findings, &ex.findings).map_err(TestCaseError::fail)?;
         prop_assert_eq!(unjudged_of(&out), ex.unjudged);
+        // The table path merges history findings into the table by its own code: same rows.
+        let table = engine().check_batch(&claims(&w), &CheckOptions::default()).unwrap();
+        prop_assert_eq!(table.findings, out.to_record_batch());
+        prop_assert_eq!(table.unjudged, out.unjudged);
     }
 
     /// Streaming in time-ordered batches (lateness 11 days covers the longest stay), with the

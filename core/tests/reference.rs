@@ -46,7 +46,7 @@
 
 use arrow_array::RecordBatch;
 use medaudit_core::claims::claims_from_json;
-use medaudit_core::{CheckOptions, CheckOutput, Claims, Engine, Error, Finding, RulePack, Stage, Unjudged};
+use medaudit_core::{CheckBatch, CheckOptions, CheckOutput, Claims, Engine, Error, Finding, RulePack, Stage, Unjudged};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use regex_automata::meta::Regex;
@@ -2337,6 +2337,22 @@ fn compare(want: &Result<CheckOutput, Fail>, got: &Result<CheckOutput, Error>) -
     }
 }
 
+/// `Engine::check_batch` gives the table of `Engine::check`, row for row, or the same error.
+fn same_table(records: &Result<CheckOutput, Error>, table: &Result<CheckBatch, Error>) -> Result<(), String> {
+    match (records, table) {
+        (Ok(r), Ok(t)) if r.to_record_batch() == t.findings && r.unjudged == t.unjudged => Ok(()),
+        (Ok(r), Ok(t)) => Err(format!(
+            "check_batch differs from check: {} rows vs {} findings\n table   {:?}\n records {:?}",
+            t.findings.num_rows(),
+            r.findings.len(),
+            t.findings,
+            r.findings
+        )),
+        (Err(a), Err(b)) if a.to_string() == b.to_string() => Ok(()),
+        (a, b) => Err(format!("check gave {:?}, check_batch {:?}", a.as_ref().err(), b.as_ref().err())),
+    }
+}
+
 /// What a scenario exercised, for the coverage sweep.
 #[derive(Default)]
 struct Stats {
@@ -2374,6 +2390,8 @@ fn check_scenario(sc: &Scenario, stats: &mut Stats) -> Result<(), String> {
         };
         let got = engine.check(&claims, &opts);
         compare(&want, &got).map_err(|m| format!("[{label}] {m}\n{}", describe(sc, &json)))?;
+        same_table(&got, &engine.check_batch(&claims, &opts))
+            .map_err(|m| format!("[{label}] {m}\n{}", describe(sc, &json)))?;
         match &first {
             None => {
                 stats.cases += 1;

@@ -51,9 +51,13 @@ fn threads_give_the_same_findings_as_one_thread() {
     assert!(data.lines >= 150_000, "{} lines", data.lines);
     let engine = Engine::new(RulePack::sample().unwrap()).unwrap();
     let one = engine.check(&data.claims, &CheckOptions::default()).unwrap();
+    // The table path (`check_batch`) joins and sorts its parts by its own code: same rows.
+    let table = one.to_record_batch();
     for threads in [2, 3, 8] {
-        let many = engine.check(&data.claims, &CheckOptions { threads, ..Default::default() }).unwrap();
+        let opts = CheckOptions { threads, ..Default::default() };
+        let many = engine.check(&data.claims, &opts).unwrap();
         assert_eq!(one, many, "threads = {threads}");
+        assert_eq!(engine.check_batch(&data.claims, &opts).unwrap().findings, table, "threads = {threads}");
     }
     // Lines not grouped in increasing encounter order: the check stays on one thread, same answer.
     let mut shuffled = data.claims.clone();
@@ -66,16 +70,20 @@ fn threads_give_the_same_findings_as_one_thread() {
     unsorted.mdtrt.reverse();
     unsorted.diagnoses.reverse();
     for threads in [2, 3] {
-        let many = engine.check(&unsorted, &CheckOptions { threads, ..Default::default() }).unwrap();
+        let opts = CheckOptions { threads, ..Default::default() };
+        let many = engine.check(&unsorted, &opts).unwrap();
         assert_eq!(one, many, "unsorted tables, threads = {threads}");
+        assert_eq!(engine.check_batch(&unsorted, &opts).unwrap().findings, table, "unsorted, threads = {threads}");
     }
     // Many small batches: the parts' cuts fall inside and between batches of every table.
     let small = claims(997);
     let one_small = engine.check(&small.claims, &CheckOptions::default()).unwrap();
     assert_eq!(one, one_small);
     for threads in [2, 5] {
-        let many = engine.check(&small.claims, &CheckOptions { threads, ..Default::default() }).unwrap();
+        let opts = CheckOptions { threads, ..Default::default() };
+        let many = engine.check(&small.claims, &opts).unwrap();
         assert_eq!(one, many, "small batches, threads = {threads}");
+        assert_eq!(engine.check_batch(&small.claims, &opts).unwrap().findings, table, "small, threads = {threads}");
     }
 }
 

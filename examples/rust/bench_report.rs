@@ -3,12 +3,13 @@
 //! ```text
 //! cargo run --release -p medaudit-core --example bench_report -- [--lines N] [--export DIR]
 //!     [--seed S] [--reps R] [--checks C] [--no-per-rule] [--violation-rate P]
-//!     [--profile whole|line|line-dict|latency|rule=ID]
+//!     [--profile whole|line|line-dict|latency|rule=ID] [--table]
 //! ```
 //!
 //! Generates about N fee lines (default 10 million) with `medaudit_core::synth`, choosing the
 //! number of encounters from a small pilot run (the generator makes about 7.7 lines per
-//! encounter), then measures, each as one `Engine::check` call on one thread:
+//! encounter), then measures, each as one call on one thread, both as `Engine::check` (findings as
+//! records) and as `Engine::check_batch` (findings as the Arrow table, what the bindings return):
 //!
 //! * line-level templates only (sex, age, insutype, hosp_level, scene, dept, price_cap,
 //!   not_payable), with a plain Utf8 code column and with dictionary-encoded code columns;
@@ -27,7 +28,8 @@
 //! `operations.csv`, `fee_details.csv`; times as `YYYY-MM-DD HH:MM:SS`, dates as `YYYY-MM-DD`,
 //! null as an empty field) and `medaudit_counts.json` (finding counts per rule, the ground truth's
 //! counts, and the timings), so that `core/benches/duckdb_compare.py` can run SQL on identical data.
-//! `--profile WHAT` runs one measurement alone `reps` times, for `perf record`.
+//! `--profile WHAT` runs one measurement alone `reps` times, for `perf record` (with `--table`,
+//! through `Engine::check_batch`).
 
 use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::cast::AsArray;
@@ -36,7 +38,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use medaudit_core::synth::{self, Config};
 use medaudit_core::time::civil_from_days;
-use medaudit_core::{CheckOptions, CheckOutput, Claims, Engine, RulePack};
+use medaudit_core::{CheckBatch, CheckOptions, CheckOutput, Claims, Engine, RulePack};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::hint::black_box;
@@ -60,12 +62,14 @@ struct Args {
     /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`, `rule=ID`) `reps` times, for
     /// a profiler (`perf record`), printing the time of each run.
     profile: Option<String>,
+    /// `--table`: profile `Engine::check_batch` instead of `Engine::check`.
+    table: bool,
     /// Share of encounters with an injected violation (synth's default 0.1).
     violation_rate: f64,
 }
 
 const USAGE: &str = "usage: bench_report [--lines N | N] [--export DIR] [--seed S] [--reps R] [--checks C] \
-                     [--no-per-rule] [--violation-rate P] [--profile whole|line|line-dict|latency|rule=ID]";
+                     [--no-per-rule] [--violation-rate P] [--profile whole|line|line-dict|latency|rule=ID] [--table]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -76,6 +80,7 @@ fn parse_args() -> Result<Args, String> {
         checks: 10_000,
         per_rule: true,
         profile: None,
+        table: false,
         violation_rate: 0.1,
     };
     let mut it = std::env::args().skip(1);
@@ -91,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
             "--reps" => a.reps = (num("--reps", it.next())? as usize).max(1),
             "--checks" => a.checks = (num("--checks", it.next())? as usize).max(1),
             "--no-per-rule" => a.per_rule = false,
+            "--table" => a.table = true,
             "--violation-rate" => {
                 let v = it.next().ok_or("--violation-rate needs a value")?;
                 a.violation_rate = v
@@ -135,11 +141,11 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 /// Best and median time of `reps` calls, and the output of the last one. `best`/`median` are the
 /// calling thread's on-CPU time (from /proc/thread-self/schedstat, so that other processes on a
 /// shared machine do not count), or wall time where that is unavailable.
-struct Timed {
+struct Timed<T = CheckOutput> {
     best: Duration,
     median: Duration,
     wall_best: Duration,
-    out: CheckOutput,
+    out: T,
 }
 
 /// On-CPU time of the calling thread (user + system), if the kernel reports it.
@@ -148,7 +154,8 @@ fn thread_cpu() -> Option<Duration> {
     s.split_whitespace().next()?.parse::<u64>().ok().map(Duration::from_nanos)
 }
 
-fn time_check(engine: &Engine, claims: &Claims, opts: &CheckOptions, reps: usize) -> Res<Timed> {
+/// Times `reps` calls of `f`; the output of each call but the last is dropped outside the timing.
+fn time_it<T>(reps: usize, mut f: impl FnMut() -> Res<T>) -> Res<Timed<T>> {
     let mut cpu = Vec::with_capacity(reps);
     let mut wall = Vec::with_capacity(reps);
     let mut last = None;
@@ -156,7 +163,7 @@ fn time_check(engine: &Engine, claims: &Claims, opts: &CheckOptions, reps: usize
         drop(last.take());
         let c = thread_cpu();
         let t = Instant::now();
-        let out = engine.check(claims, opts)?;
+        let out = f()?;
         let w = t.elapsed();
         wall.push(w);
         cpu.push(match (c, thread_cpu()) {
@@ -169,6 +176,16 @@ fn time_check(engine: &Engine, claims: &Claims, opts: &CheckOptions, reps: usize
     wall.sort();
     let out = last.ok_or("no repetition ran")?;
     Ok(Timed { best: cpu[0], median: cpu[cpu.len() / 2], wall_best: wall[0], out })
+}
+
+/// `Engine::check`: the findings as records.
+fn time_check(engine: &Engine, claims: &Claims, opts: &CheckOptions, reps: usize) -> Res<Timed> {
+    time_it(reps, || Ok(engine.check(claims, opts)?))
+}
+
+/// `Engine::check_batch`: the findings as the Arrow table (what the bindings return).
+fn time_table(engine: &Engine, claims: &Claims, opts: &CheckOptions, reps: usize) -> Res<Timed<CheckBatch>> {
+    time_it(reps, || Ok(engine.check_batch(claims, opts)?))
 }
 
 fn mlps(lines: usize, d: Duration) -> f64 {
@@ -255,32 +272,57 @@ fn run(args: &Args) -> Res<()> {
     // threads other than the caller's.
     let two_opts = CheckOptions { threads: 2, ..Default::default() };
     let w2 = time_check(&engine, &data.claims, &two_opts, args.reps)?;
-    println!("  {:<34} {:>21}  {:>8}  {:>18}  {:>8}", "", "M lines/s/core [med]", "wall s", "cpu s [med]", "findings");
-    let row = |name: &str, t: &Timed| {
+    // The same calls returning the findings table (Engine::check_batch), as the bindings do.
+    let lp_t = time_table(&engine, &data.claims, &line_opts, args.reps)?;
+    let ld_t = time_table(&engine, &dict, &line_opts, args.reps)?;
+    let wp_t = time_table(&engine, &data.claims, &all_opts, args.reps)?;
+    let wd_t = time_table(&engine, &dict, &all_opts, args.reps)?;
+    let w2_t = time_table(&engine, &data.claims, &two_opts, args.reps)?;
+    println!("  records: Engine::check (a Finding per row); table: Engine::check_batch (the Arrow findings table)");
+    println!(
+        "  {:<34} {:>21}  {:>8}  {:>18}  {:>8}  {:>21}  {:>8}",
+        "", "records M lines/s [med]", "wall s", "cpu s [med]", "findings", "table M lines/s [med]", "wall s"
+    );
+    let row = |name: &str, t: &Timed, tt: &Timed<CheckBatch>| {
         println!(
-            "  {name:<34} {:>12.1}  [{:>5.1}]  {:>8.3}  {:>8.3}  [{:>6.3}]  {:>8}",
+            "  {name:<34} {:>12.1}  [{:>5.1}]  {:>8.3}  {:>8.3}  [{:>6.3}]  {:>8}  {:>12.1}  [{:>5.1}]  {:>8.3}",
             mlps(lines, t.best),
             mlps(lines, t.median),
             secs(t.wall_best),
             secs(t.best),
             secs(t.median),
-            t.out.findings.len()
+            t.out.findings.len(),
+            mlps(lines, tt.best),
+            mlps(lines, tt.median),
+            secs(tt.wall_best),
         )
     };
-    row("line-level templates, plain Utf8", &lp);
-    row("line-level templates, dictionary", &ld);
+    row("line-level templates, plain Utf8", &lp, &lp_t);
+    row("line-level templates, dictionary", &ld, &ld_t);
     let n_rules = engine.pack().rules.len();
-    row(&format!("whole pack ({n_rules} rules), plain Utf8"), &wp);
-    row(&format!("whole pack ({n_rules} rules), dictionary"), &wd);
+    row(&format!("whole pack ({n_rules} rules), plain Utf8"), &wp, &wp_t);
+    row(&format!("whole pack ({n_rules} rules), dictionary"), &wd, &wd_t);
     println!(
-        "  {:<34} {:>12.1} M lines/s (wall time) {:>8.3} s wall  {:>8} findings",
+        "  {:<34} {:>12.1} M lines/s (wall time) {:>8.3} s wall  {:>8} findings; table {:.1} M lines/s, {:.3} s wall",
         "whole pack, plain, threads = 2",
         mlps(lines, w2.wall_best),
         secs(w2.wall_best),
-        w2.out.findings.len()
+        w2.out.findings.len(),
+        mlps(lines, w2_t.wall_best),
+        secs(w2_t.wall_best),
     );
     if w2.out != wp.out {
         println!("  WARNING: two threads gave other findings than one");
+    }
+    for (name, r, t) in [
+        ("line plain", &lp, &lp_t),
+        ("line dict", &ld, &ld_t),
+        ("whole plain", &wp, &wp_t),
+        ("whole 2 threads", &w2, &w2_t),
+    ] {
+        if r.out.to_record_batch() != t.out.findings {
+            println!("  WARNING: check_batch gave another table than check ({name})");
+        }
     }
     if lp.out.findings.len() != ld.out.findings.len() || wp.out.findings.len() != wd.out.findings.len() {
         println!("  WARNING: plain and dictionary data give different finding counts");
@@ -484,13 +526,21 @@ fn profile(engine: &Engine, plain: &Claims, dict: &Claims, what: &str, args: &Ar
         other => return Err(format!("--profile: unknown measurement {other:?}").into()),
     };
     for _ in 0..args.reps {
-        let t = time_check(engine, claims, &opts, 1)?;
+        let (t, n) = if args.table {
+            let t = time_table(engine, claims, &opts, 1)?;
+            let n = t.out.findings.num_rows();
+            (Timed { best: t.best, median: t.median, wall_best: t.wall_best, out: () }, n)
+        } else {
+            let t = time_check(engine, claims, &opts, 1)?;
+            let n = t.out.findings.len();
+            (Timed { best: t.best, median: t.median, wall_best: t.wall_best, out: () }, n)
+        };
         println!(
-            "  {what}: cpu {:.3} s ({:.1} M lines/s), wall {:.3} s, {} findings",
+            "  {what}{}: cpu {:.3} s ({:.1} M lines/s), wall {:.3} s, {n} findings",
+            if args.table { " (check_batch)" } else { "" },
             secs(t.best),
             mlps(lines, t.best),
             secs(t.wall_best),
-            t.out.findings.len()
         );
     }
     Ok(())

@@ -647,9 +647,9 @@ pub unsafe extern "C" fn medaudit_check_arrow(
                 arrow::validate_claims(claims.table(t), t, &claims.column_map)?;
             }
         }
-        let out = eng.check(&claims, &opts.check).map_err(|e| core_err(e, Ctx::Call))?;
+        let out = eng.check_batch(&claims, &opts.check).map_err(|e| core_err(e, Ctx::Call))?;
         // SAFETY: `out_findings` is non-NULL (checked) and valid for writes by contract.
-        unsafe { arrow::export_batch(out.to_record_batch(), out_findings) };
+        unsafe { arrow::export_batch(out.findings, out_findings) };
         Ok(())
     })
 }

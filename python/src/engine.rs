@@ -14,7 +14,7 @@ use crate::capsule::{self, ArrowBatches};
 use crate::errors::to_py;
 use arrow_array::RecordBatch;
 use medaudit_core::claims::columns;
-use medaudit_core::{CheckOptions, Claims, ClaimsTable, ColumnMap, KnowledgeTable, Progress, Stage};
+use medaudit_core::{CheckBatch, CheckOptions, Claims, ClaimsTable, ColumnMap, KnowledgeTable, Progress, Stage};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -383,7 +383,7 @@ impl Engine {
         let worker = std::thread::Builder::new()
             .name("medaudit-check".into())
             .spawn(move || {
-                let out = engine.check(&claims, &opts);
+                let out = engine.check_batch(&claims, &opts);
                 // The receiver waits until this is sent (or was dropped on a Python error).
                 let _ = tx.send(out);
             })
@@ -436,14 +436,13 @@ impl Engine {
             Err(medaudit_core::Error::Cancelled) => return Err(PyKeyboardInterrupt::new_err("check cancelled")),
             Err(e) => return Err(to_py(e)),
         };
-        Ok(output(py, out))
+        Ok(table_output(out))
     }
 
     /// For benchmarks: the best wall time in seconds of `repeats` direct Rust API calls
-    /// (`medaudit_core::Engine::check`, `CheckOutput::to_record_batch`, then dropping the
-    /// `CheckOutput`, as a Rust caller holding the same Arrow data and keeping only the findings
-    /// table would; `Engine.check` does the same work) on these tables, imported once beforehand,
-    /// and the number of findings. No Python runs inside the timed region.
+    /// (`medaudit_core::Engine::check_batch`, as a Rust caller holding the same Arrow data and
+    /// keeping the findings table would; `Engine.check` makes the same call) on these tables,
+    /// imported once beforehand, and the number of findings. No Python runs inside the timed region.
     #[pyo3(signature = (fee_details, mdtrt, diagnoses=None, operations=None, rule_ids=None, threads=0, repeats=3))]
     #[allow(clippy::too_many_arguments)]
     fn _time_rust_check(
@@ -465,11 +464,9 @@ impl Engine {
             let mut n = 0;
             for _ in 0..repeats.max(1) {
                 let t = std::time::Instant::now();
-                let out = engine.check(&claims, &opts)?;
-                let batch = out.to_record_batch();
-                drop(out);
+                let out = engine.check_batch(&claims, &opts)?;
                 best = best.min(t.elapsed().as_secs_f64());
-                n = batch.num_rows();
+                n = out.findings.num_rows();
             }
             Ok((best, n))
         })
@@ -487,16 +484,17 @@ impl Engine {
     }
 }
 
+/// Records (from the history `Auditor`) as [`table_output`]: the findings records are turned
+/// into the table and dropped with the GIL released.
+pub(crate) fn output(py: Python<'_>, out: medaudit_core::CheckOutput) -> (ArrowBatches, Vec<UnjudgedRow>) {
+    table_output(py.allow_threads(move || CheckBatch { findings: out.to_record_batch(), unjudged: out.unjudged }))
+}
+
 /// A check's output as `(findings, unjudged)`: the findings batch (exported without a copy) and
 /// `(rule_id, reason, count)` of what rules could not judge.
-pub(crate) fn output(py: Python<'_>, out: medaudit_core::CheckOutput) -> (ArrowBatches, Vec<UnjudgedRow>) {
-    // The findings records are dropped inside, with the GIL released: only the table is kept.
-    let (batch, unjudged) = py.allow_threads(move || {
-        let batch = out.to_record_batch();
-        let unjudged: Vec<UnjudgedRow> = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
-        (batch, unjudged)
-    });
-    (ArrowBatches::new(batch.schema(), vec![batch]), unjudged)
+pub(crate) fn table_output(out: CheckBatch) -> (ArrowBatches, Vec<UnjudgedRow>) {
+    let unjudged: Vec<UnjudgedRow> = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
+    (ArrowBatches::new(out.findings.schema(), vec![out.findings]), unjudged)
 }
 
 /// Claims from the claims-JSON form (`core/src/claims/json.rs`): `(fee_details, mdtrt, diagnoses,

@@ -26,6 +26,14 @@ pub(crate) struct EncRow<'a> {
     pub scene: u8,
 }
 
+/// The part of an encounter's row that a finding names: [`EncRow`]'s fields of the same names.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EncNames<'a> {
+    pub id: &'a str,
+    pub psn: Option<&'a str>,
+    pub fixmedins: Option<&'a str>,
+}
+
 /// The part of an encounter's row that time checks read: [`EncRow`]'s fields of the same names.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Stay {
@@ -213,6 +221,21 @@ impl<'a> EncTable<'a> {
             die: v.die_date.and_then(|c| c.get(r)),
             scene: self.scene_of(v.med_type.and_then(|c| c.get(r))),
         }
+    }
+
+    /// What a finding names of encounter `i`: its id, `psn_no` and `fixmedins_code`, without the
+    /// rest of its row (the output reads only these, for every finding).
+    pub fn names(&self, i: u32) -> Option<EncNames<'a>> {
+        let i = i as usize;
+        let Some((v, r)) = self.locate(i) else {
+            let id = *self.extra.get(i.checked_sub(self.ids.len())?)?;
+            return Some(EncNames { id, psn: None, fixmedins: None });
+        };
+        Some(EncNames {
+            id: self.ids.get(i).copied().unwrap_or_default(),
+            psn: v.psn_no.and_then(|c| c.get(r)),
+            fixmedins: v.fixmedins_code.and_then(|c| c.get(r)),
+        })
     }
 
     /// The scene bits of encounter `i` (0 when unknown).

@@ -25,7 +25,7 @@ pub(crate) mod run;
 
 use crate::claims::Claims;
 use crate::error::Result;
-use crate::findings::CheckOutput;
+use crate::findings::{CheckBatch, CheckOutput, Output};
 use crate::knowledge::KnowledgeTable;
 use crate::pack::{RulePack, Stage};
 
@@ -98,8 +98,39 @@ impl Engine {
         &self.pack
     }
 
-    /// Checks claims and returns the findings.
+    /// Checks claims and returns the findings as records.
+    ///
+    /// ```
+    /// use medaudit_core::{synth, CheckOptions, Engine, RulePack};
+    /// let engine = Engine::new(RulePack::sample()?)?;
+    /// let data = synth::generate(&synth::Config { encounters: 50, seed: 3, ..Default::default() });
+    /// let out = engine.check(&data.claims, &CheckOptions::default())?;
+    /// assert!(out.findings.iter().all(|f| !f.message.is_empty()));
+    /// # Ok::<(), medaudit_core::Error>(())
+    /// ```
     pub fn check(&self, claims: &Claims, options: &CheckOptions) -> Result<CheckOutput> {
+        self.check_as(claims, options)
+    }
+
+    /// Checks claims and returns the findings as the Arrow table of [`crate::findings_schema`]:
+    /// the rows of `check(..)?.to_record_batch()`, in the same order, built straight from the
+    /// engine's hits without a [`crate::Finding`] per row. The faster path when the table is
+    /// what the caller keeps.
+    ///
+    /// ```
+    /// use medaudit_core::{synth, CheckOptions, Engine, RulePack};
+    /// let engine = Engine::new(RulePack::sample()?)?;
+    /// let data = synth::generate(&synth::Config { encounters: 50, seed: 3, ..Default::default() });
+    /// let table = engine.check_batch(&data.claims, &CheckOptions::default())?;
+    /// let records = engine.check(&data.claims, &CheckOptions::default())?;
+    /// assert_eq!(table.findings, records.to_record_batch());
+    /// # Ok::<(), medaudit_core::Error>(())
+    /// ```
+    pub fn check_batch(&self, claims: &Claims, options: &CheckOptions) -> Result<CheckBatch> {
+        self.check_as(claims, options)
+    }
+
+    fn check_as<O: Output>(&self, claims: &Claims, options: &CheckOptions) -> Result<O> {
         let mut out = if options.threads > 1 && !self.has_stay_rules() {
             partition::check(self, claims, options)?
         } else {

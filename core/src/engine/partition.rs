@@ -12,20 +12,20 @@
 use super::{run, CheckOptions, Engine};
 use crate::claims::{Claims, ClaimsTable, StrCol};
 use crate::error::Result;
-use crate::findings::{CheckOutput, Unjudged};
+use crate::findings::{Output, Unjudged};
 use arrow_array::RecordBatch;
 use std::collections::BTreeMap;
 
 /// Below this many lines per thread the split costs more than it gains.
 const MIN_LINES_PER_PART: usize = 50_000;
 
-pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
+pub(crate) fn check<O: Output>(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<O> {
     let total: usize = claims.fee_details.iter().map(RecordBatch::num_rows).sum();
     let parts = opts.threads.min(total / MIN_LINES_PER_PART).max(1);
     let cuts = if parts > 1 { encounter_cuts(claims, parts) } else { None };
     let Some(cuts) = cuts else { return run::check(eng, claims, opts) };
     let pieces = pieces(claims, &cuts);
-    let results: Vec<Result<CheckOutput>> = std::thread::scope(|s| {
+    let results: Vec<Result<O>> = std::thread::scope(|s| {
         let handles: Vec<_> = pieces
             .iter()
             .zip(&cuts)
@@ -50,8 +50,8 @@ pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Resul
     // The parts hold increasing ranges of encounter ids, and each part's findings are in order:
     // when every part boundary is in order too, the parts only need to be joined.
     let joined_in_order = outs.windows(2).all(|w| match (w.first(), w.get(1)) {
-        (Some(a), Some(b)) => match (a.findings.last(), b.findings.first()) {
-            (Some(x), Some(y)) => x.mdtrt_id < y.mdtrt_id,
+        (Some(a), Some(b)) => match (a.ends(), b.ends()) {
+            (Some((_, x)), Some((y, _))) => x < y,
             _ => true,
         },
         _ => true,
@@ -191,28 +191,14 @@ fn slice_lines(claims: &Claims, lo: usize, hi: usize) -> Claims {
 /// Findings in the one-thread order (encounter, line, rule position, related line, knowledge
 /// point), unjudged counts summed; `sort` is false when the parts are known to be in that order
 /// one after the other.
-pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>, sort: bool) -> CheckOutput {
+pub(crate) fn merge<O: Output>(eng: &Engine, outs: Vec<O>, sort: bool) -> O {
     let pos: BTreeMap<&str, usize> = eng.pack.rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let rank = |id: &str| pos.get(id).copied().unwrap_or(usize::MAX);
-    let mut findings = Vec::new();
     let mut unjudged: BTreeMap<(usize, String), u64> = BTreeMap::new();
-    for o in outs {
-        findings.extend(o.findings);
-        for u in o.unjudged {
-            *unjudged.entry((rank(&u.rule_id), u.reason)).or_default() += u.count;
+    for o in &outs {
+        for u in o.unjudged() {
+            *unjudged.entry((rank(&u.rule_id), u.reason.clone())).or_default() += u.count;
         }
-    }
-    if sort {
-        findings.sort_by(|a, b| {
-            (&a.mdtrt_id, &a.feedetl_sn, rank(&a.rule_id), &a.related_feedetl_sn, &a.kp_id, &a.finding_id).cmp(&(
-                &b.mdtrt_id,
-                &b.feedetl_sn,
-                rank(&b.rule_id),
-                &b.related_feedetl_sn,
-                &b.kp_id,
-                &b.finding_id,
-            ))
-        });
     }
     let unjudged = unjudged
         .into_iter()
@@ -220,5 +206,5 @@ pub(crate) fn merge(eng: &Engine, outs: Vec<CheckOutput>, sort: bool) -> CheckOu
             eng.pack.rules.get(r).map(|rule| Unjudged { rule_id: rule.id.clone(), reason, count })
         })
         .collect();
-    CheckOutput { findings, unjudged }
+    O::join(outs, sort.then_some(&rank), unjudged)
 }

@@ -1,12 +1,12 @@
 //! One check call: the fused pass over the lines, the windowed rules, and the findings.
 
 use super::codes::{same_str, EntryList, FxHashMap, RecentCodes};
-use super::encounters::{EncRow, EncTable};
+use super::encounters::{EncNames, EncRow, EncTable};
 use super::{CheckOptions, Engine, Entry};
 use crate::claims::column::FlatStr;
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, FeeView, StrCol};
 use crate::error::{Error, Result};
-use crate::findings::{At, CheckOutput, Finding, Unjudged};
+use crate::findings::{render_row, At, Output, Scratch, Unjudged};
 use crate::pack::Rule;
 use arrow_array::Array;
 use smallvec::SmallVec;
@@ -209,13 +209,18 @@ fn flush_stream<'a>(eng: &Engine, fee: &[FeeView<'a>], map: &ColumnMap, st: &mut
     }
 }
 
-pub(crate) fn check(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<CheckOutput> {
+pub(crate) fn check<O: Output>(eng: &Engine, claims: &Claims, opts: &CheckOptions) -> Result<O> {
     check_from(eng, claims, opts, 0)
 }
 
 /// [`check`] of claims whose first fee line is line `first_line` of the caller's input (a part
 /// cut by [`super::partition`]), so that errors name the caller's rows.
-pub(crate) fn check_from(eng: &Engine, claims: &Claims, opts: &CheckOptions, first_line: usize) -> Result<CheckOutput> {
+pub(crate) fn check_from<O: Output>(
+    eng: &Engine,
+    claims: &Claims,
+    opts: &CheckOptions,
+    first_line: usize,
+) -> Result<O> {
     let mut active = active_rules(eng, opts)?;
     // History rules are judged across encounters by crate::history, not here.
     active
@@ -685,11 +690,11 @@ impl<'a> RxInterner<'a> for State<'a> {
     }
 }
 
-fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
+fn output<O: Output>(env: &Env, sink: Sink) -> Result<O> {
     // Resolve every hit to what it points at, borrowed from the claims and the engine, with its
     // sort key; sort those small records; only then render each finding, in its final place.
     let mut pending: Vec<Pending> = Vec::with_capacity(sink.hits.len());
-    let mut last_enc: Option<(u32, EncRow)> = None;
+    let mut last_enc: Option<(u32, EncNames)> = None;
     for (i, h) in sink.hits.iter().enumerate() {
         let (Some(rule), Some(cr)) = (env.rule(h.rule), env.eng.rules.get(h.rule as usize)) else { continue };
         let line = h.line.and_then(|p| env.line(p));
@@ -701,11 +706,11 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         let mut enc = match (enc_idx, last_enc) {
             (Some(i), Some((j, r))) if i == j => r,
             (Some(i), _) => {
-                let r = env.encs.get(i).unwrap_or_default();
+                let r = env.encs.names(i).unwrap_or_default();
                 last_enc = Some((i, r));
                 r
             }
-            (None, _) => EncRow::default(),
+            (None, _) => EncNames::default(),
         };
         if enc.id.is_empty() {
             enc.id = match line.as_ref().and_then(|l| l.v.mdtrt_id.get(l.row)) {
@@ -752,31 +757,21 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
         pending.push(Pending { hit: i as u32, rule: h.rule, rank, at, kp_id, id });
     }
     pending.sort_by(Pending::order);
-    let mut findings: Vec<Finding> = Vec::with_capacity(pending.len());
+    // Each finding is rendered once, in its final place, into the caller's form of output.
+    let mut out = O::builder(pending.len());
+    let mut scratch = Scratch::default();
+    // Two findings with one id come from input lines that share a feedetl_sn: keep both (nothing
+    // is dropped) and number the later ones, which the order above makes deterministic.
+    let (mut last_id, mut seq) = (None, 0);
     for p in pending {
         let (Some(rule), Some(cr), Some(h)) =
             (env.rule(p.rule), env.eng.rules.get(p.rule as usize), sink.hits.get(p.hit as usize))
         else {
             continue;
         };
-        findings.push(Finding::build_with_id(rule, cr.citation(h.kp_row), p.at, &h.args, p.id));
-    }
-    // Two findings with one id come from input lines that share a feedetl_sn: keep both (nothing
-    // is dropped) and number the later ones, which the order above makes deterministic.
-    let mut seen = 1;
-    for i in 1..findings.len() {
-        let same = match (findings.get(i - 1), findings.get(i)) {
-            (Some(a), Some(b)) => a.finding_id.get(..16) == Some(b.finding_id.as_str()),
-            _ => false,
-        };
-        if same {
-            seen += 1;
-            if let Some(f) = findings.get_mut(i) {
-                f.finding_id = format!("{}-{seen}", f.finding_id);
-            }
-        } else {
-            seen = 1;
-        }
+        seq = if last_id == Some(p.id) { seq + 1 } else { 1 };
+        last_id = Some(p.id);
+        O::push(&mut out, &render_row(rule, cr.citation(h.kp_row), &p.at, &h.args, p.id, seq, &mut scratch));
     }
     let unjudged = sink
         .unjudged
@@ -785,5 +780,5 @@ fn output(env: &Env, sink: Sink) -> Result<CheckOutput> {
             env.rule(r).map(|rule| Unjudged { rule_id: rule.id.clone(), reason: reason.to_string(), count })
         })
         .collect();
-    Ok(CheckOutput { findings, unjudged })
+    Ok(O::finish(out, unjudged))
 }

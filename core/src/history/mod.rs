@@ -39,7 +39,7 @@ pub use trace_col::{TraceCol, TRACE_TYPES};
 use crate::claims::Claims;
 use crate::engine::{CheckOptions, Engine};
 use crate::error::Result;
-use crate::findings::{CheckOutput, Finding, Unjudged};
+use crate::findings::{Finding, Output, Unjudged};
 use crate::templates::history::Ev;
 use crate::templates::Kernel;
 use extract::Plan;
@@ -88,7 +88,7 @@ pub(crate) fn cmp_ev(a: &Ev, b: &Ev) -> Ordering {
 }
 
 /// Runs the active history rules over `claims` and merges their findings into `out`.
-pub(crate) fn check_into(eng: &Engine, claims: &Claims, opts: &CheckOptions, out: &mut CheckOutput) -> Result<()> {
+pub(crate) fn check_into<O: Output>(eng: &Engine, claims: &Claims, opts: &CheckOptions, out: &mut O) -> Result<()> {
     // Most packs have no history rule: skip the second rule filtering on the pre-alert path.
     if !eng.rules.iter().any(|r| matches!(r.kernel, Kernel::History(_))) {
         return Ok(());
@@ -110,7 +110,7 @@ pub(crate) fn check_into(eng: &Engine, claims: &Claims, opts: &CheckOptions, out
 }
 
 /// Adds history findings and unjudged counts to `out`, in the engine's order.
-pub(crate) fn merge(eng: &Engine, out: &mut CheckOutput, findings: Vec<Finding>, unj: &extract::Unjudged) {
+pub(crate) fn merge<O: Output>(eng: &Engine, out: &mut O, findings: Vec<Finding>, unj: &extract::Unjudged) {
     let unjudged = unj
         .iter()
         .filter_map(|((r, reason), count)| {
@@ -121,8 +121,9 @@ pub(crate) fn merge(eng: &Engine, out: &mut CheckOutput, findings: Vec<Finding>,
             })
         })
         .collect();
-    let lines = std::mem::take(out);
-    *out = crate::engine::partition::merge(eng, vec![lines, CheckOutput { findings, unjudged }], true);
+    let hist = O::from_findings(findings, unjudged);
+    let lines = std::mem::replace(out, O::from_findings(Vec::new(), Vec::new()));
+    *out = crate::engine::partition::merge(eng, vec![lines, hist], true);
 }
 
 /// The history sample pack's JSON text.
