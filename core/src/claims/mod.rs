@@ -137,6 +137,17 @@ pub(crate) struct Resolver<'a> {
     /// The typed columns [`Resolver::validate_all`] found, by position in `columns(table)`: a view
     /// built after it reads them instead of finding and typing each column a second time.
     typed: Vec<Typed<'a>>,
+    /// Where the last name lookup ended, in `columns(table)` and in the batch's fields: views ask
+    /// for columns in schema order, so the next name is usually the next position (a pre-alert
+    /// call resolves about 40 columns, and a scan from the start each time was most of its cost).
+    hint: std::cell::Cell<(usize, usize)>,
+}
+
+/// The position of the first item after `from` (wrapping around) for which `hit` holds.
+fn position_from<T>(items: &[T], from: usize, hit: impl Fn(&T) -> bool) -> Option<usize> {
+    let from = from.min(items.len());
+    let (head, tail) = items.split_at(from);
+    tail.iter().position(&hit).map(|i| from + i).or_else(|| head.iter().position(&hit))
 }
 
 /// A canonical column as `validate_all` resolved it.
@@ -152,12 +163,17 @@ enum Typed<'a> {
 
 impl<'a> Resolver<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Self {
-        Resolver { batch, table, map, typed: Vec::new() }
+        Resolver { batch, table, map, typed: Vec::new(), hint: std::cell::Cell::new((0, 0)) }
     }
 
     /// What `validate_all` found for canonical column `name`, if it ran.
     fn typed(&self, name: &str) -> Option<Typed<'a>> {
-        let i = columns(self.table).iter().position(|c| c.name == name)?;
+        if self.typed.is_empty() {
+            return None;
+        }
+        let (spec, field) = self.hint.get();
+        let i = position_from(columns(self.table), spec, |c| c.name == name)?;
+        self.hint.set((i + 1, field));
         self.typed.get(i).copied()
     }
 
@@ -168,7 +184,9 @@ impl<'a> Resolver<'a> {
     fn array(&self, name: &str) -> Option<(&'a arrow_array::ArrayRef, &'a str)> {
         let src = self.map.source(self.table, name);
         // Not Schema::index_of: on a miss it formats an error listing every field.
-        let idx = self.batch.schema_ref().fields().iter().position(|f| f.name() == src)?;
+        let (spec, field) = self.hint.get();
+        let idx = position_from(self.batch.schema_ref().fields(), field, |f| f.name() == src)?;
+        self.hint.set((spec, idx + 1));
         let field = self.batch.schema_ref().fields().get(idx)?;
         Some((self.batch.column(idx), field.name().as_str()))
     }
@@ -348,5 +366,50 @@ impl<'a> CodeView<'a> {
             _ => "diag_code",
         };
         Ok(CodeView { rows: batch.num_rows(), mdtrt_id: r.req_str("mdtrt_id")?, code: r.req_str(code)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_from_wraps_around() {
+        let xs = ["a", "b", "c", "d"];
+        assert_eq!(position_from(&xs, 0, |x| *x == "c"), Some(2));
+        assert_eq!(position_from(&xs, 3, |x| *x == "b"), Some(1));
+        assert_eq!(position_from(&xs, 2, |x| *x == "c"), Some(2));
+        assert_eq!(position_from(&xs, 9, |x| *x == "a"), Some(0));
+        assert_eq!(position_from(&xs, 1, |x| *x == "z"), None);
+        assert_eq!(position_from::<&str>(&[], 0, |_| true), None);
+    }
+
+    /// Columns in reverse order, and asked for out of order: every one is still found, typed.
+    #[test]
+    fn resolver_finds_columns_in_any_order() {
+        let json = serde_json::json!({
+            "mdtrt": [{"mdtrt_id": "M1", "psn_no": "P1", "gend": "1", "begntime": "2026-01-01 08:00:00"}]
+        });
+        let claims = json::claims_from_json(&json, "$").unwrap();
+        let b = claims.mdtrt.first().unwrap();
+        let reversed = RecordBatch::try_new(
+            std::sync::Arc::new(arrow_schema::Schema::new(
+                b.schema().fields().iter().rev().cloned().collect::<Vec<_>>(),
+            )),
+            b.columns().iter().rev().cloned().collect(),
+        )
+        .unwrap();
+        for batch in [b, &reversed] {
+            let map = ColumnMap::default();
+            let mut r = Resolver::new(batch, ClaimsTable::Mdtrt, &map);
+            r.validate_all().unwrap();
+            for _ in 0..2 {
+                assert_eq!(r.str("gend").unwrap().and_then(|c| c.get(0)), Some("1"));
+                assert!(r.time("begntime").unwrap().is_some());
+                assert_eq!(r.req_str("mdtrt_id").unwrap().get(0), Some("M1"));
+                assert_eq!(r.str("psn_no").unwrap().and_then(|c| c.get(0)), Some("P1"));
+                assert!(r.str("insutype").unwrap().is_none());
+            }
+        }
     }
 }
