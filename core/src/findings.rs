@@ -427,7 +427,7 @@ impl Output for CheckBatch {
         &self.unjudged
     }
     fn ends(&self) -> Option<(&str, &str)> {
-        let ids = self.findings.column(8).as_string_opt::<i32>()?;
+        let ids = self.findings.columns().get(8)?.as_string_opt::<i32>()?;
         let last = ids.len().checked_sub(1)?;
         Some((ids.value(0), ids.value(last)))
     }
