@@ -438,6 +438,8 @@ impl Output for CheckBatch {
                 return CheckBatch { findings: p.findings, unjudged };
             }
         }
+        // Every part was built by `TableBuilder` (the engine never joins a caller's table), so
+        // each has the findings schema and `TableView::new` succeeds.
         let views: Vec<TableView> = parts.iter().filter_map(|p| TableView::new(&p.findings)).collect();
         let mut rows: Vec<Row> = views.iter().flat_map(|v| (0..v.len()).map(|i| v.row(i))).collect();
         if let Some(rank) = sort {
