@@ -11,7 +11,7 @@
 //! | column | null means |
 //! |---|---|
 //! | a code (`hilist_code`, `diag_code`, …) | the line or diagnosis matches no code: no code-keyed rule fires on it |
-//! | a key (`mdtrt_id`, `feedetl_sn`) | an error: always in `mdtrt` and `diagnoses` (such a row can join nothing); in `fee_details` only when a rule needs that line's key |
+//! | a key (`mdtrt_id`, `feedetl_sn`) | an error: always in `mdtrt` and `diagnoses` (such a row can join nothing); in `fee_details` only when a rule needs that line's key: a finding on the line, a code-keyed rule whose code matches it, a rule limited to some scenes, or `fee_time` (their encounter decides whether and how they apply) |
 //! | a patient attribute (`gend`, `brdy`/`age`, `insutype`, `hosp_lv`, `med_type`) | unknown: a rule that needs it cannot judge the line; the line is counted in the check's `unjudged` report, never silently passed |
 //! | an amount (`cnt`, `pric`, `det_item_fee_sumamt`) | an error only where the rule needs it to decide (amount mismatch, price ceiling, frequency); elsewhere the finding's amount at risk is null |
 //! | a time (`fee_ocur_time`, `begntime`, …) | unknown: rules that need it count the line as unjudged |

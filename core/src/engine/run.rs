@@ -482,7 +482,8 @@ fn line_encounters<'a>(v: &FeeView<'a>, encs: &mut EncTable<'a>) -> Vec<u32> {
     out
 }
 
-fn null_encounter(v: &FeeView, row: usize, map: &ColumnMap, rule: &Rule) -> Error {
+/// The error for a line whose `mdtrt_id` is null where `rule` needs its encounter.
+pub(crate) fn null_encounter(v: &FeeView, row: usize, map: &ColumnMap, rule: &Rule) -> Error {
     Error::Value {
         table: "fee_details".into(),
         column: map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),

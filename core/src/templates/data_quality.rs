@@ -5,7 +5,7 @@ use crate::claims::ClaimsTable;
 use crate::claims::{ColumnMap, FeeView, NumCol};
 use crate::engine::compile::CompiledRule;
 use crate::engine::encounters::{EncRow, EncTable, Stay};
-use crate::engine::run::{need_row, pack_line, LineAt, Sink};
+use crate::engine::run::{need_row, null_encounter, pack_line, LineAt, Sink};
 use crate::error::Result;
 use crate::findings::money;
 use crate::pack::Rule;
@@ -160,24 +160,31 @@ pub(crate) struct ScanCtx<'a, 'c> {
 impl ScanCtx<'_, '_> {
     /// Whether the rule applies to `row` by its effective dates and scenes; counts unjudged lines.
     /// (The scene test reads the encounter; scans that hold the encounter row test it themselves.)
+    ///
+    /// A rule limited to some scenes needs the line's encounter to know whether it applies, so a
+    /// line in its dates with a null `mdtrt_id` is an error, as for a code-selected rule.
     #[inline]
-    fn applies(&self, row: usize, sink: &mut Sink) -> bool {
+    fn applies(&self, row: usize, sink: &mut Sink) -> Result<bool> {
         let dated = self.cr.from != i64::MIN || self.cr.to != i64::MAX;
         let time = self.v.fee_ocur_time.and_then(|c| c.get(row));
         if dated && time.is_some_and(|t| !(self.cr.from <= t && t < self.cr.to)) {
-            return false;
+            return Ok(false);
         }
         if self.cr.scene_mask != 0b1111 {
-            let scene = self.line_enc.and_then(|le| le.get(row)).map_or(0, |&e| self.encs.scene(e));
+            let enc = match self.line_enc.and_then(|le| le.get(row)) {
+                Some(&e) if e != u32::MAX => e,
+                _ => return Err(null_encounter(self.v, row, self.map, self.rule)),
+            };
+            let scene = self.encs.scene(enc);
             if scene != 0 && scene & self.cr.scene_mask == 0 {
-                return false;
+                return Ok(false);
             }
         }
         if dated && time.is_none() {
             sink.unjudged(self.ri, "fee_ocur_time is null and the rule has effective dates");
-            return false;
+            return Ok(false);
         }
-        true
+        Ok(true)
     }
 
     fn line(&self, row: usize) -> LineAt<'_, '_> {
@@ -213,7 +220,7 @@ impl AmountMismatch {
             }
         }
         for row in 0..v.rows {
-            if ctx.applies(row, sink) {
+            if ctx.applies(row, sink)? {
                 self.eval(ctx.rule, ctx.ri, &ctx.line(row), sink)?;
             }
         }
@@ -241,17 +248,11 @@ impl FeeTime {
             };
             let lines = row..run_end.max(row + 1);
             row = lines.end;
-            if dated && !ctx.applies(lines.start, sink) {
+            if dated && !ctx.applies(lines.start, sink)? {
                 continue;
             }
             let Some(stay) = ctx.encs.stay(enc) else {
-                return Err(crate::error::Error::Value {
-                    table: "fee_details".into(),
-                    column: ctx.map.source(ClaimsTable::FeeDetails, "mdtrt_id").into(),
-                    row: ctx.v.base + lines.start,
-                    rule_id: Some(ctx.rule.id.clone()),
-                    message: "null encounter id".into(),
-                });
+                return Err(null_encounter(ctx.v, lines.start, ctx.map, ctx.rule));
             };
             if stay.scene != 0 && stay.scene & ctx.cr.scene_mask == 0 {
                 continue;
