@@ -161,8 +161,10 @@ impl ScanCtx<'_, '_> {
     /// Whether the rule applies to `row` by its effective dates and scenes; counts unjudged lines.
     /// (The scene test reads the encounter; scans that hold the encounter row test it themselves.)
     ///
-    /// A rule limited to some scenes needs the line's encounter to know whether it applies, so a
-    /// line in its dates with a null `mdtrt_id` is an error, as for a code-selected rule.
+    /// A rule that reads the encounter (`fee_time`), or is limited to some scenes, needs the
+    /// line's encounter to judge it or to know whether it applies: a line in the rule's dates
+    /// with a null `mdtrt_id` is an error, as for a code-selected rule, even when its time is
+    /// null.
     #[inline]
     fn applies(&self, row: usize, sink: &mut Sink) -> Result<bool> {
         let dated = self.cr.from != i64::MIN || self.cr.to != i64::MAX;
@@ -170,13 +172,14 @@ impl ScanCtx<'_, '_> {
         if dated && time.is_some_and(|t| !(self.cr.from <= t && t < self.cr.to)) {
             return Ok(false);
         }
-        if self.cr.scene_mask != 0b1111 {
+        let scenes = self.cr.scene_mask != 0b1111;
+        if scenes || self.cr.kernel.needs_encounter() {
             let enc = match self.line_enc.and_then(|le| le.get(row)) {
                 Some(&e) if e != u32::MAX => e,
                 _ => return Err(null_encounter(self.v, row, self.map, self.rule)),
             };
             let scene = self.encs.scene(enc);
-            if scene != 0 && scene & self.cr.scene_mask == 0 {
+            if scenes && scene != 0 && scene & self.cr.scene_mask == 0 {
                 return Ok(false);
             }
         }
