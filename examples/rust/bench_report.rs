@@ -66,10 +66,14 @@ struct Args {
     table: bool,
     /// Share of encounters with an injected violation (synth's default 0.1).
     violation_rate: f64,
+    /// `--batch-rows N`: hand the fee lines to the engine as zero-copy slices of N rows, as a
+    /// Parquet or IPC reader (or the Python binding's `chunk_rows`) would, instead of one batch.
+    batch_rows: Option<usize>,
 }
 
 const USAGE: &str = "usage: bench_report [--lines N | N] [--export DIR] [--seed S] [--reps R] [--checks C] \
-                     [--no-per-rule] [--violation-rate P] [--profile whole|line|line-dict|latency|rule=ID] [--table]";
+                     [--no-per-rule] [--violation-rate P] [--batch-rows N] \
+                     [--profile whole|line|line-dict|latency|rule=ID] [--table]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -82,6 +86,7 @@ fn parse_args() -> Result<Args, String> {
         profile: None,
         table: false,
         violation_rate: 0.1,
+        batch_rows: None,
     };
     let mut it = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<u64, String> {
@@ -97,6 +102,7 @@ fn parse_args() -> Result<Args, String> {
             "--checks" => a.checks = (num("--checks", it.next())? as usize).max(1),
             "--no-per-rule" => a.per_rule = false,
             "--table" => a.table = true,
+            "--batch-rows" => a.batch_rows = Some((num("--batch-rows", it.next())? as usize).max(1)),
             "--violation-rate" => {
                 let v = it.next().ok_or("--violation-rate needs a value")?;
                 a.violation_rate = v
@@ -219,13 +225,17 @@ fn run(args: &Args) -> Res<()> {
     println!("  {:.2} lines per encounter (pilot); generating {encounters} encounters, seed {}", per_enc, args.seed);
 
     let t = Instant::now();
-    let data = synth::generate(&Config {
+    let mut data = synth::generate(&Config {
         encounters,
         seed: args.seed,
         violation_rate: args.violation_rate,
         ..Default::default()
     });
     let t_gen = t.elapsed();
+    if let Some(rows) = args.batch_rows {
+        data.claims.fee_details = medaudit_core::claims::slices(&data.claims.fee_details, rows);
+        println!("  fee lines in {} batches of at most {rows} rows", data.claims.fee_details.len());
+    }
     let lines = data.lines;
     let n_diag: usize = data.claims.diagnoses.iter().map(RecordBatch::num_rows).sum();
     let n_ops: usize = data.claims.operations.iter().map(RecordBatch::num_rows).sum();

@@ -3,9 +3,11 @@
 //!
 //! A check imports its four tables through the Arrow PyCapsule protocol (no copy), validates the
 //! columns the engine reads, cuts the fee lines into zero-copy slices so that the engine reports
-//! progress between them, and runs [`medaudit_core::Engine::check`] on a helper thread while the
-//! calling thread, with the GIL released between polls, watches for signals (Ctrl-C cancels the
-//! check through [`medaudit_core::Progress`]) and reports progress to a Python callback.
+//! progress between them, and runs [`medaudit_core::Engine::check_batch`] with the GIL released.
+//! A one-thread check runs on the calling thread, and takes the GIL back between slices to look
+//! for signals (Ctrl-C cancels the check through [`medaudit_core::Progress`]) and to report
+//! progress to a Python callback. A check of several threads runs on a helper thread while the
+//! calling thread does the same between polls (only the main thread sees signals).
 //!
 //! This module must never change what the engine finds: slicing never changes findings, and
 //! everything else is passed through.
@@ -270,25 +272,6 @@ pub(crate) fn claims_in(py: Python<'_>, tables: [Option<&Bound<'_, PyAny>>; 4], 
     Ok(claims)
 }
 
-/// Cuts batches into zero-copy slices of at most `rows` rows.
-fn slices(batches: Vec<RecordBatch>, rows: usize) -> Vec<RecordBatch> {
-    let rows = rows.max(1);
-    let mut out = Vec::new();
-    for b in batches {
-        if b.num_rows() <= rows {
-            out.push(b);
-            continue;
-        }
-        let mut at = 0;
-        while at < b.num_rows() {
-            let n = rows.min(b.num_rows() - at);
-            out.push(b.slice(at, n));
-            at += n;
-        }
-    }
-    out
-}
-
 fn table_arg(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<RecordBatch>> {
     match obj {
         None => Ok(Vec::new()),
@@ -307,6 +290,117 @@ pub(crate) fn claims_arg(tables: [Option<&Bound<'_, PyAny>>; 4], column_map: Col
         operations: table_arg(oprn, "operations")?,
         column_map,
     })
+}
+
+/// Runs a one-thread check on the calling thread, as a Rust caller would (its memory comes from
+/// the same allocator arena call after call), with the GIL released. Between fee batches the
+/// engine's progress hook takes the GIL back to look for signals (Ctrl-C) and to report progress;
+/// an error there cancels the check and is returned instead of its result.
+fn check_here(
+    py: Python<'_>,
+    engine: Arc<medaudit_core::Engine>,
+    claims: Claims,
+    mut opts: CheckOptions,
+    progress: Option<&PyObject>,
+    (done, total): (&Arc<AtomicUsize>, usize),
+) -> PyResult<medaudit_core::Result<CheckBatch>> {
+    let failed: Arc<std::sync::Mutex<Option<PyErr>>> = Arc::default();
+    let (d, f) = (done.clone(), failed.clone());
+    let cb = progress.map(|cb| cb.clone_ref(py));
+    let inner = opts.progress.take();
+    opts.progress = Some(Progress(Arc::new(move |n| {
+        let go = inner.as_ref().is_none_or(|p| (p.0)(n));
+        let now = d.load(Ordering::Relaxed);
+        let err = Python::with_gil(|py| {
+            py.check_signals()?;
+            match &cb {
+                Some(cb) => cb.call1(py, (now, total)).map(drop),
+                None => Ok(()),
+            }
+        });
+        match err {
+            Ok(()) => go,
+            Err(e) => {
+                if let Ok(mut slot) = f.lock() {
+                    slot.get_or_insert(e);
+                }
+                false
+            }
+        }
+    })));
+    let out = py.allow_threads(|| engine.check_batch(&claims, &opts));
+    // The hook (and its Python objects) goes before the GIL is used again.
+    drop(opts);
+    let stored = failed.lock().ok().and_then(|mut slot| slot.take());
+    match stored {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Runs a check of several threads on a helper thread, while the calling thread, with the GIL
+/// released between polls, watches for signals (Ctrl-C cancels the check through `cancel`) and
+/// reports progress: the engine's threads never hold the GIL, and only the main thread sees
+/// signals.
+fn check_on_helper(
+    py: Python<'_>,
+    engine: Arc<medaudit_core::Engine>,
+    claims: Claims,
+    opts: CheckOptions,
+    cancel: &Arc<AtomicBool>,
+    progress: Option<&PyObject>,
+    (done, total): (&Arc<AtomicUsize>, usize),
+) -> PyResult<medaudit_core::Result<CheckBatch>> {
+    let (tx, rx) = sync_channel(1);
+    let worker = std::thread::Builder::new()
+        .name("medaudit-check".into())
+        .spawn(move || {
+            let out = engine.check_batch(&claims, &opts);
+            // The receiver waits until this is sent (or was dropped on a Python error).
+            let _ = tx.send(out);
+        })
+        .map_err(|e| PyValueError::new_err(format!("cannot start the checking thread: {e}")))?;
+    let mut rx: Receiver<_> = rx;
+    let mut interrupted: Option<PyErr> = None;
+    let mut reported = usize::MAX;
+    let result = loop {
+        let (r, back) = py.allow_threads(move || {
+            let r = rx.recv_timeout(POLL);
+            (r, rx)
+        });
+        rx = back;
+        match r {
+            Ok(out) => break out,
+            Err(RecvTimeoutError::Disconnected) => {
+                break Err(medaudit_core::Error::Argument {
+                    argument: "check".into(),
+                    message: "internal: the checking thread stopped without an answer".into(),
+                })
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if let (Some(cb), None) = (&progress, &interrupted) {
+            let now = done.load(Ordering::Relaxed);
+            if now != reported {
+                reported = now;
+                if let Err(e) = cb.call1(py, (now, total)) {
+                    cancel.store(true, Ordering::Relaxed);
+                    interrupted = Some(e);
+                }
+            }
+        }
+        if interrupted.is_none() {
+            if let Err(e) = py.check_signals() {
+                cancel.store(true, Ordering::Relaxed);
+                interrupted = Some(e);
+            }
+        }
+    };
+    let _ = py.allow_threads(move || worker.join());
+    match interrupted {
+        Some(e) => Err(e),
+        None => Ok(result),
+    }
 }
 
 #[pymethods]
@@ -364,7 +458,7 @@ impl Engine {
     ) -> PyResult<(ArrowBatches, Vec<UnjudgedRow>)> {
         let stage = stage_arg(stage)?;
         let mut claims = claims_in(py, [fee_details, mdtrt, diagnoses, operations], column_map)?;
-        claims.fee_details = slices(std::mem::take(&mut claims.fee_details), chunk_rows);
+        claims.fee_details = medaudit_core::claims::slices(&claims.fee_details, chunk_rows);
         let total: usize = claims.fee_details.iter().map(RecordBatch::num_rows).sum();
         let done = Arc::new(AtomicUsize::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
@@ -379,55 +473,11 @@ impl Engine {
             }))),
         };
         let engine = self.engine.clone();
-        let (tx, rx) = sync_channel(1);
-        let worker = std::thread::Builder::new()
-            .name("medaudit-check".into())
-            .spawn(move || {
-                let out = engine.check_batch(&claims, &opts);
-                // The receiver waits until this is sent (or was dropped on a Python error).
-                let _ = tx.send(out);
-            })
-            .map_err(|e| PyValueError::new_err(format!("cannot start the checking thread: {e}")))?;
-        let mut rx: Receiver<_> = rx;
-        let mut interrupted: Option<PyErr> = None;
-        let mut reported = usize::MAX;
-        let result = loop {
-            let (r, back) = py.allow_threads(move || {
-                let r = rx.recv_timeout(POLL);
-                (r, rx)
-            });
-            rx = back;
-            match r {
-                Ok(out) => break out,
-                Err(RecvTimeoutError::Disconnected) => {
-                    break Err(medaudit_core::Error::Argument {
-                        argument: "check".into(),
-                        message: "internal: the checking thread stopped without an answer".into(),
-                    })
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            if let (Some(cb), None) = (&progress, &interrupted) {
-                let now = done.load(Ordering::Relaxed);
-                if now != reported {
-                    reported = now;
-                    if let Err(e) = cb.call1(py, (now, total)) {
-                        cancel.store(true, Ordering::Relaxed);
-                        interrupted = Some(e);
-                    }
-                }
-            }
-            if interrupted.is_none() {
-                if let Err(e) = py.check_signals() {
-                    cancel.store(true, Ordering::Relaxed);
-                    interrupted = Some(e);
-                }
-            }
+        let result = if threads <= 1 {
+            check_here(py, engine, claims, opts, progress.as_ref(), (&done, total))?
+        } else {
+            check_on_helper(py, engine, claims, opts, &cancel, progress.as_ref(), (&done, total))?
         };
-        let _ = py.allow_threads(move || worker.join());
-        if let Some(e) = interrupted {
-            return Err(e);
-        }
         if let Some(cb) = &progress {
             cb.call1(py, (done.load(Ordering::Relaxed), total))?;
         }

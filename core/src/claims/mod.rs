@@ -30,6 +30,36 @@ use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use std::collections::BTreeMap;
 
+/// `batches` cut into zero-copy slices of at most `rows` rows each (at least one row), in order.
+///
+/// Splitting never changes what a check finds; the engine calls [`CheckOptions::progress`]
+/// after each `fee_details` batch, so smaller slices mean more frequent progress and a faster
+/// stop on cancel.
+///
+/// [`CheckOptions::progress`]: crate::CheckOptions::progress
+///
+/// ```
+/// use medaudit_core::claims::slices;
+/// use arrow_array::{ArrayRef, Int32Array, RecordBatch};
+/// use std::sync::Arc;
+/// let b = RecordBatch::try_from_iter([("x", Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5])) as ArrayRef)]).unwrap();
+/// let parts = slices(&[b], 2);
+/// assert_eq!(parts.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), vec![2, 2, 1]);
+/// ```
+pub fn slices(batches: &[RecordBatch], rows: usize) -> Vec<RecordBatch> {
+    let rows = rows.max(1);
+    let mut out = Vec::new();
+    for b in batches {
+        let mut at = 0;
+        while at < b.num_rows() {
+            let n = rows.min(b.num_rows() - at);
+            out.push(b.slice(at, n));
+            at += n;
+        }
+    }
+    out
+}
+
 /// Maps canonical column names to the caller's names, per table.
 ///
 /// ```
