@@ -484,7 +484,10 @@ MedauditStatus medaudit_check_claims_json(const struct MedauditEngine *engine, c
  * psn_no, mdtrt_id, fixmedins_code, feedetl_sn, item_code, item_name, bilg_dept_codg,
  * related_feedetl_sn (Utf8), amount (Float64), message, kp_id, basis (Utf8)) that the caller
  * releases by calling its `release`; it does not refer to the inputs. On failure it is marked
- * released (`release == NULL`).
+ * released (`release == NULL`). What rules could not judge (a null sex, a missing time…) is in
+ * the stream schema's metadata under the key `medaudit.unjudged`: a JSON array of
+ * `{"rule_id", "reason", "count"}` (`[]` when every line was judged), as in the JSON call's
+ * `"unjudged"`.
  *
  * Ownership: the library takes every non-NULL input stream, whatever the status: it moves it out
  * (the caller's struct is marked released) and releases it before returning.

@@ -122,6 +122,42 @@ impl Default for CheckBatch {
     }
 }
 
+/// The schema metadata key under which [`CheckBatch::into_batch_with_unjudged`] carries the
+/// unjudged report: a JSON array of `{"rule_id", "reason", "count"}` objects. The Python package
+/// (`medaudit.unjudged(table)`), the C Arrow call and the Java `ArrowCheck` use the same key.
+pub const UNJUDGED_METADATA_KEY: &str = "medaudit.unjudged";
+
+impl CheckBatch {
+    /// The findings table with the unjudged report in its schema metadata (key
+    /// [`UNJUDGED_METADATA_KEY`]), so that a caller who can pass on only one Arrow table (a C
+    /// stream, a Java root) loses nothing. The metadata is always present: `[]` when every line
+    /// was judged.
+    ///
+    /// ```
+    /// use medaudit_core::{findings::UNJUDGED_METADATA_KEY, CheckBatch, Unjudged};
+    /// let out = CheckBatch {
+    ///     unjudged: vec![Unjudged { rule_id: "R1".into(), reason: "gend is null".into(), count: 2 }],
+    ///     ..CheckBatch::default()
+    /// };
+    /// let table = out.into_batch_with_unjudged();
+    /// assert_eq!(
+    ///     table.schema().metadata()[UNJUDGED_METADATA_KEY],
+    ///     r#"[{"rule_id":"R1","reason":"gend is null","count":2}]"#
+    /// );
+    /// ```
+    pub fn into_batch_with_unjudged(self) -> RecordBatch {
+        // Serialising plain strings and integers cannot fail; an empty report is the fallback.
+        let json = serde_json::to_string(&self.unjudged).unwrap_or_else(|_| "[]".into());
+        let schema = self.findings.schema();
+        let mut metadata = schema.metadata().clone();
+        metadata.insert(UNJUDGED_METADATA_KEY, json);
+        let schema = Arc::new(Schema::new_with_metadata(schema.fields().clone(), metadata));
+        let columns = self.findings.columns().to_vec();
+        // Same fields and columns, so the batch is valid; keep the original if arrow disagrees.
+        RecordBatch::try_new(schema, columns).unwrap_or(self.findings)
+    }
+}
+
 /// The Arrow schema of the findings table.
 pub fn findings_schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();

@@ -268,6 +268,30 @@ static inline int at_read_findings(struct ArrowArrayStream *st, at_findings *f) 
   return 0;
 }
 
+/* The value of `key` in Arrow C schema metadata (int32 count, then per pair int32 length + key
+ * bytes, int32 length + value bytes, native byte order), or NULL when absent; *len is its length. */
+static inline const char *at_metadata_value(const char *metadata, const char *key, int32_t *len) {
+  if (!metadata) return NULL;
+  int32_t n, kl, vl;
+  const char *p = metadata;
+  memcpy(&n, p, 4);
+  p += 4;
+  for (int32_t i = 0; i < n; i++) {
+    memcpy(&kl, p, 4);
+    p += 4;
+    const char *k = p;
+    p += kl;
+    memcpy(&vl, p, 4);
+    p += 4;
+    if ((size_t)kl == strlen(key) && memcmp(k, key, (size_t)kl) == 0) {
+      *len = vl;
+      return p;
+    }
+    p += vl;
+  }
+  return NULL;
+}
+
 static inline void at_findings_free(at_findings *f) {
   if (f->array.release) f->array.release(&f->array);
   if (f->schema.release) f->schema.release(&f->schema);

@@ -58,9 +58,12 @@ def compare(way, res, expect):
             gv = g.get(k)
             if not same(gv, wv):
                 return f"{way}: finding {i}: {k}: expected {json.dumps(wv, ensure_ascii=False)}, got {json.dumps(gv, ensure_ascii=False)}\nfull: {json.dumps(g, ensure_ascii=False)}"
-    if way == "json" and "unjudged" in expect:
-        if res["result"]["unjudged"] != expect["unjudged"]:
-            return f"{way}: unjudged: expected {json.dumps(expect['unjudged'], ensure_ascii=False)}, got {json.dumps(res['result']['unjudged'], ensure_ascii=False)}"
+    if "unjudged" in expect:
+        # The JSON call answers "unjudged"; the Arrow call carries it in the findings schema's
+        # metadata (key medaudit.unjudged), which the runner prints as "unjudged".
+        got_u = res["result"]["unjudged"] if way == "json" else res.get("unjudged")
+        if got_u != expect["unjudged"]:
+            return f"{way}: unjudged: expected {json.dumps(expect['unjudged'], ensure_ascii=False)}, got {json.dumps(got_u, ensure_ascii=False)}"
     return None
 
 
@@ -121,6 +124,8 @@ def run_vector(runner, path, tmp):
                     if not same(a.get(k), b.get(k)):
                         problems.append(f"json and arrow ways differ at finding {i}: {k}: {a.get(k)!r} vs {b.get(k)!r}")
                         break
+        if out["json"]["result"]["unjudged"] != out["arrow"].get("unjudged"):
+            problems.append(f"json and arrow ways differ in unjudged: {out['json']['result']['unjudged']!r} vs {out['arrow'].get('unjudged')!r}")
     elif out["json"].get("ok") != out["arrow"].get("ok"):
         problems.append(f"json and arrow ways differ: {out['json'].get('kind')} vs {out['arrow'].get('kind')}")
     return problems

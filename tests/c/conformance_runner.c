@@ -78,7 +78,13 @@ static void print_arrow_findings(at_findings *f) {
     else printf("%.17g", amount);
     putchar('}');
   }
-  fputs("]}", stdout);
+  /* the unjudged report rides in the schema metadata as JSON text: printed as it is */
+  int32_t len = 0;
+  const char *unjudged = at_metadata_value(f->schema.metadata, "medaudit.unjudged", &len);
+  fputs("], \"unjudged\": ", stdout);
+  if (unjudged) fwrite(unjudged, 1, (size_t)len, stdout);
+  else fputs("null", stdout);
+  putchar('}');
 }
 
 int main(int argc, char **argv) {

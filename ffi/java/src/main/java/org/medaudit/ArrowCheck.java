@@ -105,6 +105,37 @@ public final class ArrowCheck {
         }
     }
 
+    /** The schema metadata key of the unjudged report in a findings root. */
+    public static final String UNJUDGED_METADATA_KEY = "medaudit.unjudged";
+
+    /**
+     * What the rules of the check that returned {@code findings} could not judge (a null sex, a
+     * missing time…), as the JSON text the library put in the findings schema's metadata: an
+     * array of {@code {"rule_id", "reason", "count"}}, {@code []} when every line was judged. The
+     * same report as the {@code "unjudged"} of {@link Engine#checkClaimsJson}.
+     *
+     * <pre>{@code
+     * try (VectorSchemaRoot findings = ArrowCheck.check(engine, alloc, fee, mdtrt, null, null, null)) {
+     *     String unjudged = ArrowCheck.unjudgedJson(findings); // e.g. [{"rule_id":"sex","reason":"gend is null","count":3}]
+     * }
+     * }</pre>
+     *
+     * @param findings a root returned by {@link #check}
+     * @return the JSON text
+     * @throws NullPointerException if {@code findings} is null
+     * @throws MedauditException (ARROW_ERROR) if the root carries no report (it was not made by {@link #check})
+     */
+    public static String unjudgedJson(VectorSchemaRoot findings) {
+        Objects.requireNonNull(findings, "findings");
+        java.util.Map<String, String> meta = findings.getSchema().getCustomMetadata();
+        String json = meta == null ? null : meta.get(UNJUDGED_METADATA_KEY);
+        if (json == null) {
+            throw new MedauditException(MedauditException.ARROW_ERROR, "arrow",
+                    "the findings schema has no " + UNJUDGED_METADATA_KEY + " metadata: not a root made by ArrowCheck.check");
+        }
+        return json;
+    }
+
     /** Reads a stream of (at most) one batch into a root of its own. */
     private static VectorSchemaRoot importOne(BufferAllocator allocator, ArrowArrayStream stream) {
         try (ArrowReader reader = Data.importArrayStream(allocator, stream)) {

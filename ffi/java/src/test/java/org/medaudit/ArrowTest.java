@@ -81,13 +81,22 @@ class ArrowTest {
                     return;
                 }
                 JsonNode got;
+                JsonNode unjudged;
                 try (VectorSchemaRoot findings = ArrowCheck.check(engine, alloc, roots[0], roots[1], roots[2], roots[3],
                         Json.write(options))) {
                     got = rows(findings);
+                    unjudged = Json.parse(ArrowCheck.unjudgedJson(findings));
                 }
                 ConformanceTest.compareFindings(got, v.expect);
-                // And the same as the JSON call, field by field.
-                JsonNode json = Json.parse(engine.checkClaimsJson(claims, Json.write(v.options))).get("findings");
+                if (v.expect.has("unjudged")) {
+                    assertTrue(Json.deepEquals(unjudged, v.expect.get("unjudged")),
+                            "unjudged: expected " + v.expect.get("unjudged") + ", got " + unjudged);
+                }
+                // And the same as the JSON call, field by field, and the same unjudged report.
+                JsonNode whole = Json.parse(engine.checkClaimsJson(claims, Json.write(v.options)));
+                assertTrue(Json.deepEquals(unjudged, whole.get("unjudged")),
+                        "unjudged: json " + whole.get("unjudged") + " arrow " + unjudged);
+                JsonNode json = whole.get("findings");
                 assertEquals(json.size(), got.size());
                 for (int i = 0; i < got.size(); i++) {
                     for (var it = got.get(i).fields(); it.hasNext(); ) {
@@ -130,6 +139,13 @@ class ArrowTest {
                         () -> ArrowCheck.check(engine, alloc, fee, null, null, null, null).close());
                 assertEquals(MedauditException.INVALID_HANDLE, c.status());
             }
+            // A root the library did not return from a check carries no unjudged report.
+            try (VectorSchemaRoot fee = ArrowCheck.claimsJsonToArrow(alloc, claims, "fee_details")) {
+                MedauditException u = assertThrows(MedauditException.class, () -> ArrowCheck.unjudgedJson(fee));
+                assertEquals(MedauditException.ARROW_ERROR, u.status(), u.toString());
+                assertTrue(u.getMessage().contains("medaudit.unjudged"), u.getMessage());
+            }
+            assertThrows(NullPointerException.class, () -> ArrowCheck.unjudgedJson(null));
             MedauditException j = assertThrows(MedauditException.class,
                     () -> ArrowCheck.claimsJsonToArrow(alloc, "{", "fee_details"));
             assertEquals(MedauditException.INVALID_JSON, j.status());
