@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p medaudit-core --example bench_report -- [--lines N] [--export DIR]
-//!     [--seed S] [--reps R] [--checks C] [--no-per-rule] [--violation-rate P]
-//!     [--profile whole|line|line-dict|latency|rule=ID] [--table]
+//!     [--seed S] [--reps R] [--checks C] [--pool P] [--no-per-rule] [--violation-rate P]
+//!     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--table]
 //! ```
 //!
 //! Generates about N fee lines (default 10 million) with `medaudit_core::synth`, choosing the
@@ -17,7 +17,10 @@
 //! * the fixed cost of a call (no fee lines) and each rule alone, to see what dominates;
 //! * the latency of C one-encounter checks (20 lines each, sliced zero-copy out of the data;
 //!   whole pack, and line-level rules only): p50, p99, p99.9 in microseconds, and the same calls
-//!   with parts of the input removed;
+//!   with parts of the input removed. The checks cycle over P distinct encounters (default C):
+//!   with the default, a call's claims were last touched thousands of calls before, so their
+//!   Arrow arrays and buffers come from memory, not cache; `--pool 10` measures calls on claims
+//!   still in cache, closer to a HIS that checks the batches it has just built;
 //! * peak RSS (VmHWM), for the whole process and for one whole-pack check.
 //!
 //! Throughput is lines per second of the calling thread's on-CPU time (so "per core", and not
@@ -58,8 +61,10 @@ struct Args {
     seed: u64,
     reps: usize,
     checks: usize,
+    /// `--pool P`: distinct encounters the latency checks cycle over.
+    pool: Option<usize>,
     per_rule: bool,
-    /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`, `rule=ID`) `reps` times, for
+    /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`, `latency-bare`, `rule=ID`) `reps` times, for
     /// a profiler (`perf record`), printing the time of each run.
     profile: Option<String>,
     /// `--table`: profile `Engine::check_batch` instead of `Engine::check`.
@@ -72,8 +77,8 @@ struct Args {
 }
 
 const USAGE: &str = "usage: bench_report [--lines N | N] [--export DIR] [--seed S] [--reps R] [--checks C] \
-                     [--no-per-rule] [--violation-rate P] [--batch-rows N] \
-                     [--profile whole|line|line-dict|latency|rule=ID] [--table]";
+                     [--pool P] [--no-per-rule] [--violation-rate P] [--batch-rows N] \
+                     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--table]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -82,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 20_260_301,
         reps: 3,
         checks: 10_000,
+        pool: None,
         per_rule: true,
         profile: None,
         table: false,
@@ -100,6 +106,7 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seed = num("--seed", it.next())?,
             "--reps" => a.reps = (num("--reps", it.next())? as usize).max(1),
             "--checks" => a.checks = (num("--checks", it.next())? as usize).max(1),
+            "--pool" => a.pool = Some((num("--pool", it.next())? as usize).max(1)),
             "--no-per-rule" => a.per_rule = false,
             "--table" => a.table = true,
             "--batch-rows" => a.batch_rows = Some((num("--batch-rows", it.next())? as usize).max(1)),
@@ -112,7 +119,8 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| format!("--violation-rate: expected a number in [0, 1], found {v:?}"))?;
             }
             "--profile" => {
-                a.profile = Some(it.next().ok_or("--profile needs whole, line, line-dict, latency or rule=ID")?)
+                a.profile =
+                    Some(it.next().ok_or("--profile needs whole, line, line-dict, latency, latency-bare or rule=ID")?)
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -412,7 +420,7 @@ fn run(args: &Args) -> Res<()> {
 
     // Latency of one-encounter checks.
     println!();
-    let pool = encounter_pool(&data.claims, 20, args.checks)?;
+    let pool = encounter_pool(&data.claims, 20, args.pool.unwrap_or(args.checks))?;
     let sizes: Vec<usize> = pool.iter().map(|c| c.fee_details.iter().map(RecordBatch::num_rows).sum()).collect();
     let avg_lines = sizes.iter().sum::<usize>() as f64 / sizes.len().max(1) as f64;
     println!(
@@ -436,19 +444,7 @@ fn run(args: &Args) -> Res<()> {
     show("whole pack", &lat);
     show("line-level templates only", &lat_line);
     // The same calls with parts of the input removed, to see where a call's time goes.
-    let strip = |diag: bool, fee: bool| -> Vec<Claims> {
-        pool.iter()
-            .map(|c| Claims {
-                diagnoses: if diag { c.diagnoses.clone() } else { c.diagnoses.iter().map(|b| b.slice(0, 0)).collect() },
-                fee_details: if fee {
-                    c.fee_details.clone()
-                } else {
-                    c.fee_details.iter().map(|b| b.slice(0, 0)).collect()
-                },
-                ..c.clone()
-            })
-            .collect()
-    };
+    let strip = |diag: bool, fee: bool| strip_lines(&pool, diag, fee);
     let empty = latency(&engine, &[Claims::default()], &all_opts, args.checks)?;
     let mut validate: Vec<f64> = Vec::with_capacity(args.checks);
     for c in pool.iter().cycle().take(args.checks) {
@@ -525,8 +521,12 @@ fn profile(engine: &Engine, plain: &Claims, dict: &Claims, what: &str, args: &Ar
         "line" => (plain, only(&LINE_RULES)),
         "line-dict" => (dict, only(&LINE_RULES)),
         rule if rule.starts_with("rule=") => (plain, only(&[rule.trim_start_matches("rule=")])),
-        "latency" => {
-            let pool = encounter_pool(plain, 20, args.checks)?;
+        "latency" | "latency-bare" => {
+            let mut pool = encounter_pool(plain, 20, args.pool.unwrap_or(args.checks))?;
+            if what == "latency-bare" {
+                // The fixed cost of a call: the encounter row, with empty diagnoses and fee lines.
+                pool = strip_lines(&pool, false, false);
+            }
             for _ in 0..args.reps {
                 let v = latency(engine, &pool, &CheckOptions::default(), args.checks)?;
                 println!("  latency p50 {:.2} µs p99 {:.2} µs", pct(&v, 50.0), pct(&v, 99.0));
@@ -583,6 +583,18 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// `pool` with the diagnoses (unless `diag`) and the fee lines (unless `fee`) cut to zero rows.
+fn strip_lines(pool: &[Claims], diag: bool, fee: bool) -> Vec<Claims> {
+    let empty = |bs: &[RecordBatch]| bs.iter().map(|b| b.slice(0, 0)).collect();
+    pool.iter()
+        .map(|c| Claims {
+            diagnoses: if diag { c.diagnoses.clone() } else { empty(&c.diagnoses) },
+            fee_details: if fee { c.fee_details.clone() } else { empty(&c.fee_details) },
+            ..c.clone()
+        })
+        .collect()
 }
 
 /// Sorted per-call latencies in microseconds of `n` checks cycling over `pool`, after a warm-up.

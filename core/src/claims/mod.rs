@@ -28,6 +28,7 @@ pub use schema::{canonical_schema, columns, ClaimsTable, ColumnKind, ColumnSpec}
 
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 /// `batches` cut into zero-copy slices of at most `rows` rows each (at least one row), in order.
@@ -110,6 +111,11 @@ impl ColumnMap {
         Ok(map)
     }
 
+    /// True when no column of `table` is mapped.
+    pub(crate) fn is_empty(&self, table: ClaimsTable) -> bool {
+        self.tables.get(&table).is_none_or(BTreeMap::is_empty)
+    }
+
     /// The caller's name for canonical `column` of `table`.
     pub fn source<'s>(&'s self, table: ClaimsTable, column: &'s str) -> &'s str {
         self.tables.get(&table).and_then(|m| m.get(column)).map_or(column, String::as_str)
@@ -164,14 +170,21 @@ pub(crate) struct Resolver<'a> {
     batch: &'a RecordBatch,
     table: ClaimsTable,
     map: &'a ColumnMap,
+    /// The batch's field index of each canonical column, by position in `columns(table)`
+    /// ([`ABSENT`] when the batch has no such field), found in one pass over the fields when the
+    /// resolver is made: a pre-alert call resolves about 40 columns of four small batches, and a
+    /// search of the schema per column (most of them absent from `mdtrt`) was a large share of it.
+    fields: SmallVec<[u32; 32]>,
     /// The typed columns [`Resolver::validate_all`] found, by position in `columns(table)`: a view
-    /// built after it reads them instead of finding and typing each column a second time.
+    /// built after it reads them instead of typing each column a second time.
     typed: Vec<Typed<'a>>,
-    /// Where the last name lookup ended, in `columns(table)` and in the batch's fields: views ask
-    /// for columns in schema order, so the next name is usually the next position (a pre-alert
-    /// call resolves about 40 columns, and a scan from the start each time was most of its cost).
-    hint: std::cell::Cell<(usize, usize)>,
+    /// Where the last canonical name was found in `columns(table)`: views ask for columns in
+    /// that order, so the next name is usually at the next position.
+    hint: std::cell::Cell<usize>,
 }
+
+/// [`Resolver::fields`] of a canonical column the batch does not have.
+const ABSENT: u32 = u32::MAX;
 
 /// The position of the first item after `from` (wrapping around) for which `hit` holds.
 fn position_from<T>(items: &[T], from: usize, hit: impl Fn(&T) -> bool) -> Option<usize> {
@@ -193,48 +206,102 @@ enum Typed<'a> {
 
 impl<'a> Resolver<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Self {
-        Resolver { batch, table, map, typed: Vec::new(), hint: std::cell::Cell::new((0, 0)) }
+        let specs = columns(table);
+        let mut fields: SmallVec<[u32; 32]> = smallvec::smallvec![ABSENT; specs.len()];
+        let schema = batch.schema_ref();
+        if map.is_empty(table) {
+            // Each field is at most one canonical column. Batches usually list them in canonical
+            // order, so the search for the next one starts after the last one found.
+            let mut from = 0;
+            for (i, f) in schema.fields().iter().enumerate() {
+                let name = f.name().as_str();
+                let Some(s) = position_from(specs, from, |c| c.name.len() == name.len() && c.name == name) else {
+                    continue;
+                };
+                // The first field of a name wins, as a lookup by name would find it.
+                if let (Some(slot), Ok(i)) = (fields.get_mut(s), u32::try_from(i)) {
+                    if *slot == ABSENT {
+                        *slot = i;
+                    }
+                }
+                from = s + 1;
+            }
+        } else {
+            // The caller's name of each canonical column; several may share one source column.
+            let wanted: SmallVec<[&str; 32]> = specs.iter().map(|c| map.source(table, c.name)).collect();
+            for (i, f) in schema.fields().iter().enumerate() {
+                let Ok(i) = u32::try_from(i) else { break };
+                for (slot, w) in fields.iter_mut().zip(&wanted) {
+                    if *slot == ABSENT && *w == f.name().as_str() {
+                        *slot = i;
+                    }
+                }
+            }
+        }
+        Resolver { batch, table, map, fields, typed: Vec::new(), hint: std::cell::Cell::new(0) }
     }
 
-    /// What `validate_all` found for canonical column `name`, if it ran.
-    fn typed(&self, name: &str) -> Option<Typed<'a>> {
-        if self.typed.is_empty() {
-            return None;
-        }
-        let (spec, field) = self.hint.get();
-        let i = position_from(columns(self.table), spec, |c| c.name == name)?;
-        self.hint.set((i + 1, field));
-        self.typed.get(i).copied()
+    /// Position of canonical column `name` in `columns(self.table)`.
+    fn spec(&self, name: &str) -> Option<usize> {
+        let i = position_from(columns(self.table), self.hint.get(), |c| c.name == name)?;
+        self.hint.set(i + 1);
+        Some(i)
     }
 
     fn err(&self, column: &str, message: String) -> Error {
         Error::Column { table: self.table.name().into(), column: column.into(), message }
     }
 
-    fn array(&self, name: &str) -> Option<(&'a arrow_array::ArrayRef, &'a str)> {
-        let src = self.map.source(self.table, name);
-        // Not Schema::index_of: on a miss it formats an error listing every field.
-        let (spec, field) = self.hint.get();
-        let idx = position_from(self.batch.schema_ref().fields(), field, |f| f.name() == src)?;
-        self.hint.set((spec, idx + 1));
+    /// The array of canonical column `name` (at `spec` in `columns(self.table)`, when it is one)
+    /// and the caller's name of it.
+    fn array(&self, spec: Option<usize>, name: &str) -> Option<(&'a arrow_array::ArrayRef, &'a str)> {
+        let idx = match spec {
+            Some(s) => *self.fields.get(s).filter(|&&f| f != ABSENT)? as usize,
+            // Not a canonical column of this table: looked up by its name alone.
+            None => self.batch.schema_ref().fields().iter().position(|f| f.name() == name)?,
+        };
         let field = self.batch.schema_ref().fields().get(idx)?;
-        Some((self.batch.column(idx), field.name().as_str()))
+        Some((self.batch.columns().get(idx)?, field.name().as_str()))
+    }
+
+    /// Column `name` (at `spec`) typed by `make`, or what `validate_all` kept of it (`kept`).
+    fn column<T>(
+        &self,
+        spec: Option<usize>,
+        name: &str,
+        kept: impl Fn(Typed<'a>) -> Option<T>,
+        make: impl Fn(&'a arrow_array::ArrayRef) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
+        match spec.and_then(|s| self.typed.get(s)) {
+            Some(Typed::Absent) => return Ok(None),
+            Some(t) => {
+                if let Some(c) = kept(*t) {
+                    return Ok(Some(c));
+                }
+            }
+            None => {}
+        }
+        match self.array(spec, name) {
+            None => Ok(None),
+            Some((a, n)) => make(a).map(Some).map_err(|m| self.err(n, m)),
+        }
     }
 
     /// Checks the type of every canonical column present and that the required ones are; keeps
     /// the typed columns for the `str`/`num`/`time` calls that follow.
     pub(crate) fn validate_all(&mut self) -> Result<()> {
         let mut typed = Vec::with_capacity(columns(self.table).len());
-        for spec in columns(self.table) {
+        for (i, spec) in columns(self.table).iter().enumerate() {
+            let (at, name) = (Some(i), spec.name);
             let t = match spec.kind {
                 // The one list-valued column: a string of codes or a list of strings.
-                ColumnKind::Str if spec.name == "drug_trac_codg" => self.trace_codes()?.map(|_| Typed::Other),
-                ColumnKind::Str => self.str(spec.name)?.map(Typed::Str),
-                ColumnKind::Num => self.num(spec.name)?.map(Typed::Num),
-                ColumnKind::Time => self.time(spec.name)?.map(Typed::Time),
+                ColumnKind::Str if name == "drug_trac_codg" => self.trace_codes()?.map(|_| Typed::Other),
+                ColumnKind::Str => self.column(at, name, |_| None, StrCol::new)?.map(Typed::Str),
+                ColumnKind::Num => self.column(at, name, |_| None, NumCol::new)?.map(Typed::Num),
+                ColumnKind::Time => self.column(at, name, |_| None, TimeCol::new)?.map(Typed::Time),
             };
             if spec.required && t.is_none() {
-                return Err(self.missing(spec.name, None));
+                return Err(self.missing(name, None));
             }
             typed.push(t.unwrap_or(Typed::Absent));
         }
@@ -254,44 +321,24 @@ impl<'a> Resolver<'a> {
     }
 
     pub(crate) fn str(&self, name: &str) -> Result<Option<StrCol<'a>>> {
-        match self.typed(name) {
-            Some(Typed::Str(c)) => return Ok(Some(c)),
-            Some(Typed::Absent) => return Ok(None),
-            _ => {}
-        }
-        match self.array(name) {
-            None => Ok(None),
-            Some((a, n)) => StrCol::new(a).map(Some).map_err(|m| self.err(n, m)),
-        }
+        let kept = |t| if let Typed::Str(c) = t { Some(c) } else { None };
+        self.column(self.spec(name), name, kept, StrCol::new)
     }
 
     pub(crate) fn num(&self, name: &str) -> Result<Option<NumCol<'a>>> {
-        match self.typed(name) {
-            Some(Typed::Num(c)) => return Ok(Some(c)),
-            Some(Typed::Absent) => return Ok(None),
-            _ => {}
-        }
-        match self.array(name) {
-            None => Ok(None),
-            Some((a, n)) => NumCol::new(a).map(Some).map_err(|m| self.err(n, m)),
-        }
+        let kept = |t| if let Typed::Num(c) = t { Some(c) } else { None };
+        self.column(self.spec(name), name, kept, NumCol::new)
     }
 
     pub(crate) fn time(&self, name: &str) -> Result<Option<TimeCol<'a>>> {
-        match self.typed(name) {
-            Some(Typed::Time(c)) => return Ok(Some(c)),
-            Some(Typed::Absent) => return Ok(None),
-            _ => {}
-        }
-        match self.array(name) {
-            None => Ok(None),
-            Some((a, n)) => TimeCol::new(a).map(Some).map_err(|m| self.err(n, m)),
-        }
+        let kept = |t| if let Typed::Time(c) = t { Some(c) } else { None };
+        self.column(self.spec(name), name, kept, TimeCol::new)
     }
 
     /// The trace-code column (`drug_trac_codg`), a string or a list of strings.
     pub(crate) fn trace_codes(&self) -> Result<Option<crate::history::TraceCol<'a>>> {
-        match self.array("drug_trac_codg") {
+        let name = "drug_trac_codg";
+        match self.array(self.spec(name), name) {
             None => Ok(None),
             Some((a, n)) => crate::history::TraceCol::new(a).map(Some).map_err(|m| self.err(n, m)),
         }
@@ -412,6 +459,48 @@ mod tests {
         assert_eq!(position_from(&xs, 9, |x| *x == "a"), Some(0));
         assert_eq!(position_from(&xs, 1, |x| *x == "z"), None);
         assert_eq!(position_from::<&str>(&[], 0, |_| true), None);
+    }
+
+    fn str_batch(cols: &[(&str, &str)]) -> RecordBatch {
+        let fields: Vec<arrow_schema::Field> =
+            cols.iter().map(|(n, _)| arrow_schema::Field::new(*n, arrow_schema::DataType::Utf8, true)).collect();
+        let arrays: Vec<arrow_array::ArrayRef> = cols
+            .iter()
+            .map(|(_, v)| std::sync::Arc::new(arrow_array::StringArray::from(vec![*v])) as arrow_array::ArrayRef)
+            .collect();
+        RecordBatch::try_new(std::sync::Arc::new(arrow_schema::Schema::new(fields)), arrays).unwrap()
+    }
+
+    /// A name given twice: the first field of that name is read, whatever was asked before.
+    #[test]
+    fn resolver_reads_the_first_field_of_a_name() {
+        let b = str_batch(&[("gend", "1"), ("mdtrt_id", "M1"), ("gend", "2"), ("psn_no", "P1")]);
+        let map = ColumnMap::default();
+        let mut r = Resolver::new(&b, ClaimsTable::Mdtrt, &map);
+        assert_eq!(r.req_str("mdtrt_id").unwrap().get(0), Some("M1"));
+        assert_eq!(r.str("gend").unwrap().and_then(|c| c.get(0)), Some("1"));
+        r.validate_all().unwrap();
+        assert_eq!(r.str("gend").unwrap().and_then(|c| c.get(0)), Some("1"));
+    }
+
+    /// A mapped column is read from its source only, even when a field has its canonical name,
+    /// and two canonical columns may share one source.
+    #[test]
+    fn resolver_follows_the_column_map() {
+        let b = str_batch(&[("gend", "9"), ("id", "M1"), ("sex", "2")]);
+        let mut map = ColumnMap::default();
+        map.insert(ClaimsTable::Mdtrt, "gend", "sex").unwrap();
+        map.insert(ClaimsTable::Mdtrt, "mdtrt_id", "id").unwrap();
+        map.insert(ClaimsTable::Mdtrt, "psn_no", "id").unwrap();
+        let mut r = Resolver::new(&b, ClaimsTable::Mdtrt, &map);
+        r.validate_all().unwrap();
+        assert_eq!(r.str("gend").unwrap().and_then(|c| c.get(0)), Some("2"));
+        assert_eq!(r.req_str("mdtrt_id").unwrap().get(0), Some("M1"));
+        assert_eq!(r.str("psn_no").unwrap().and_then(|c| c.get(0)), Some("M1"));
+        // The unmapped canonical name of a mapped column is not read, so a required one is missing.
+        map.insert(ClaimsTable::Mdtrt, "mdtrt_id", "encounter").unwrap();
+        let e = Resolver::new(&b, ClaimsTable::Mdtrt, &map).validate_all().err().unwrap().to_string();
+        assert!(e.contains("\"encounter\"") && e.contains("canonical column \"mdtrt_id\" is mapped to it"), "{e}");
     }
 
     /// Columns in reverse order, and asked for out of order: every one is still found, typed.

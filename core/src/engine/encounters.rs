@@ -59,7 +59,7 @@ pub(crate) struct EncTable<'a> {
     cursor: usize,
     /// Unsorted `mdtrt`: every id. Sorted: only the extra ids.
     by_id: FxHashMap<&'a str, u32>,
-    scenes: Vec<(String, u8)>,
+    scenes: std::sync::Arc<[(String, u8)]>,
     diag_bits: Vec<u64>,
     stride: usize,
     /// Whether a diagnoses table was given at all.
@@ -67,7 +67,11 @@ pub(crate) struct EncTable<'a> {
 }
 
 impl<'a> EncTable<'a> {
-    pub fn build(mdtrt: &'a [RecordBatch], map: &'a ColumnMap, scenes: &[(String, u8)]) -> Result<Self> {
+    pub fn build(
+        mdtrt: &'a [RecordBatch],
+        map: &'a ColumnMap,
+        scenes: &std::sync::Arc<[(String, u8)]>,
+    ) -> Result<Self> {
         let n: usize = mdtrt.iter().map(RecordBatch::num_rows).sum();
         let mut t = EncTable {
             views: Vec::with_capacity(mdtrt.len()),
@@ -77,7 +81,7 @@ impl<'a> EncTable<'a> {
             sorted: true,
             cursor: 0,
             by_id: FxHashMap::default(),
-            scenes: scenes.to_vec(),
+            scenes: std::sync::Arc::clone(scenes),
             diag_bits: Vec::new(),
             stride: 0,
             has_diagnoses: false,

@@ -40,7 +40,7 @@ pub struct Engine {
     pub(crate) index: codes::CodeIndex,
     pub(crate) code_sets: codes::CodeSets,
     /// (med_type code or prefix, scene bit).
-    pub(crate) scenes: Vec<(String, u8)>,
+    pub(crate) scenes: std::sync::Arc<[(String, u8)]>,
 }
 
 /// Which rules a check runs.

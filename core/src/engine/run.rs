@@ -246,7 +246,11 @@ pub(crate) fn check_from<O: Output>(
     check_needs(eng, &active, claims)?;
     let mut st = State {
         encs,
-        code_lists: FxHashMap::default(),
+        // Sized for a pre-alert call's distinct codes, so that it never grows the map.
+        code_lists: FxHashMap::with_capacity_and_hasher(
+            fee.iter().map(|v| v.rows).sum::<usize>().min(64),
+            Default::default(),
+        ),
         lists: vec![EntryList::new()],
         scratch: EntryList::new(),
         rx_by_enc: Vec::new(),
@@ -339,11 +343,17 @@ pub(crate) fn active_rules(eng: &Engine, opts: &CheckOptions) -> Result<Vec<bool
 }
 
 pub(crate) fn check_needs(eng: &Engine, active: &[bool], claims: &Claims) -> Result<()> {
+    // Many rules share a need (every line rule needs `hilist_code`): each is looked up once.
+    let mut seen: SmallVec<[(ClaimsTable, &str); 16]> = SmallVec::new();
     for (i, rule) in eng.pack.rules.iter().enumerate() {
         if !active.get(i).copied().unwrap_or(false) {
             continue;
         }
         for (table, col) in rule.template.needs {
+            if seen.contains(&(*table, *col)) {
+                continue;
+            }
+            seen.push((*table, *col));
             let src = claims.column_map.source(*table, col);
             for b in claims.table(*table) {
                 if !b.schema_ref().fields().iter().any(|f| f.name() == src) {
