@@ -208,7 +208,7 @@ class Engine:
             raise TypeError("rule_ids: expected a sequence of rule ids, got a str")
         ids = None if rule_ids is None else [str(r) for r in rule_ids]
         cmap = None if column_map is None else json.dumps(column_map)
-        native, unj = self._native._check(
+        native = self._native._check(
             sources[0],
             sources[1],
             sources[2],
@@ -220,17 +220,15 @@ class Engine:
             chunk_rows=int(chunk_rows),
             progress=_progress_callback(progress),
         )
-        return _findings_table(native, unj)
+        return _findings_table(native)
 
     def __repr__(self) -> str:
         return f"medaudit.Engine(pack={self._pack.id!r}, rules={len(self._pack.rule_ids)})"
 
 
-def _findings_table(native: Any, unj: Sequence[Any]) -> pa.Table:
-    """The findings as a pyarrow Table with the unjudged report in its schema metadata."""
-    table = pa.table(native)
-    meta = {_UNJUDGED_KEY: json.dumps([{"rule_id": r, "reason": why, "count": n} for r, why, n in unj], ensure_ascii=False)}
-    return table.replace_schema_metadata(meta)
+def _findings_table(native: Any) -> pa.Table:
+    """The findings as a pyarrow Table; the core put the unjudged report in its schema metadata."""
+    return pa.table(native)
 
 
 def unjudged(findings: pa.Table) -> List[Dict[str, Any]]:

@@ -105,8 +105,7 @@ class Auditor:
 
         src = [_arrow_source(x, n) for x, n in zip((fee_details, mdtrt, diagnoses, operations), TABLES)]
         cmap = None if column_map is None else json.dumps(column_map)
-        native, unj = self._native.push(src[0], src[1], src[2], src[3], column_map=cmap)
-        return _findings_table(native, unj)
+        return _findings_table(self._native.push(src[0], src[1], src[2], src[3], column_map=cmap))
 
     def finish(self) -> pa.Table:
         """Judges every waiting event (the end of the stream, or of a period) and returns its findings.
@@ -114,8 +113,7 @@ class Auditor:
         Later batches must then start after the latest event seen."""
         from . import _findings_table
 
-        native, unj = self._native.finish()
-        return _findings_table(native, unj)
+        return _findings_table(self._native.finish())
 
     def export_state(self) -> bytes:
         """The whole state as bytes (``MDAHIST\\0``, a format version, then JSON); see :meth:`import_state`."""

@@ -29,9 +29,6 @@ use std::time::Duration;
 /// progress; the result itself is picked up as soon as it is sent.
 const POLL: Duration = Duration::from_millis(25);
 
-/// `(rule_id, reason, count)` of lines a rule could not judge.
-pub(crate) type UnjudgedRow = (String, String, u64);
-
 /// A validated rule pack (`medaudit-pack/1` JSON).
 #[pyclass(module = "medaudit._medaudit", frozen)]
 pub struct RulePack {
@@ -436,9 +433,10 @@ impl Engine {
         self.engine.partition_key(rule_id).map(crate::history::key_name)
     }
 
-    /// Runs a check; returns `(findings, unjudged)` where findings export the Arrow PyCapsule
-    /// protocol and unjudged is a list of `(rule_id, reason, count)`. The Python wrapper
-    /// `medaudit.Engine.check` is the documented entry.
+    /// Runs a check; returns the findings, which export the Arrow PyCapsule protocol and carry
+    /// what rules could not judge in their schema metadata (`medaudit.unjudged`, see
+    /// `CheckBatch::into_batch_with_unjudged`). The Python wrapper `medaudit.Engine.check` is the
+    /// documented entry.
     #[pyo3(signature = (fee_details, mdtrt, diagnoses=None, operations=None, column_map=None, stage=None,
                         rule_ids=None, threads=0, chunk_rows=262_144, progress=None))]
     #[allow(clippy::too_many_arguments)]
@@ -455,7 +453,7 @@ impl Engine {
         threads: usize,
         chunk_rows: usize,
         progress: Option<PyObject>,
-    ) -> PyResult<(ArrowBatches, Vec<UnjudgedRow>)> {
+    ) -> PyResult<ArrowBatches> {
         let stage = stage_arg(stage)?;
         let mut claims = claims_in(py, [fee_details, mdtrt, diagnoses, operations], column_map)?;
         claims.fee_details = medaudit_core::claims::slices(&claims.fee_details, chunk_rows);
@@ -536,15 +534,15 @@ impl Engine {
 
 /// Records (from the history `Auditor`) as [`table_output`]: the findings records are turned
 /// into the table and dropped with the GIL released.
-pub(crate) fn output(py: Python<'_>, out: medaudit_core::CheckOutput) -> (ArrowBatches, Vec<UnjudgedRow>) {
+pub(crate) fn output(py: Python<'_>, out: medaudit_core::CheckOutput) -> ArrowBatches {
     table_output(py.allow_threads(move || CheckBatch { findings: out.to_record_batch(), unjudged: out.unjudged }))
 }
 
-/// A check's output as `(findings, unjudged)`: the findings batch (exported without a copy) and
-/// `(rule_id, reason, count)` of what rules could not judge.
-pub(crate) fn table_output(out: CheckBatch) -> (ArrowBatches, Vec<UnjudgedRow>) {
-    let unjudged: Vec<UnjudgedRow> = out.unjudged.into_iter().map(|u| (u.rule_id, u.reason, u.count)).collect();
-    (ArrowBatches::new(out.findings.schema(), vec![out.findings]), unjudged)
+/// A check's output as one findings batch (exported without a copy) with what rules could not
+/// judge in its schema metadata, as the C and Java Arrow calls return it.
+pub(crate) fn table_output(out: CheckBatch) -> ArrowBatches {
+    let findings = out.into_batch_with_unjudged();
+    ArrowBatches::new(findings.schema(), vec![findings])
 }
 
 /// Claims from the claims-JSON form (`core/src/claims/json.rs`): `(fee_details, mdtrt, diagnoses,

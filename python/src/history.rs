@@ -5,7 +5,7 @@
 //! This module must never judge history itself and never let an auditor outlive its engine.
 
 use crate::capsule::{ArrowBatches, ClaimsTables};
-use crate::engine::{claims_in, output, stage_arg, Engine, UnjudgedRow};
+use crate::engine::{claims_in, output, stage_arg, Engine};
 use crate::errors::to_py;
 use medaudit_core::history::{partition_claims as core_partition, Auditor as CoreAuditor, PartitionKey};
 use medaudit_core::CheckOptions;
@@ -75,7 +75,8 @@ impl Auditor {
         Self::wrap(engine.engine.clone(), |e| CoreAuditor::import_state(e, state))
     }
 
-    /// Takes one batch of claims; returns `(findings, unjudged)` of what became certain.
+    /// Takes one batch of claims; returns the findings of what became certain, with the unjudged
+    /// report in their schema metadata (as `Engine._check`).
     #[pyo3(signature = (fee_details=None, mdtrt=None, diagnoses=None, operations=None, column_map=None))]
     fn push(
         &mut self,
@@ -85,15 +86,15 @@ impl Auditor {
         diagnoses: Option<&Bound<'_, PyAny>>,
         operations: Option<&Bound<'_, PyAny>>,
         column_map: Option<&str>,
-    ) -> PyResult<(ArrowBatches, Vec<UnjudgedRow>)> {
+    ) -> PyResult<ArrowBatches> {
         let claims = claims_in(py, [fee_details, mdtrt, diagnoses, operations], column_map)?;
         let a = &mut self.auditor;
         let out = py.allow_threads(move || a.push(&claims)).map_err(to_py)?;
         Ok(output(py, out))
     }
 
-    /// Judges every waiting event; returns `(findings, unjudged)`.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<(ArrowBatches, Vec<UnjudgedRow>)> {
+    /// Judges every waiting event; returns the findings as `push` does.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<ArrowBatches> {
         let a = &mut self.auditor;
         let out = py.allow_threads(move || a.finish()).map_err(to_py)?;
         Ok(output(py, out))
