@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p medaudit-core --example bench_report -- [--lines N] [--export DIR]
 //!     [--seed S] [--reps R] [--checks C] [--pool P] [--no-per-rule] [--violation-rate P]
-//!     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--table]
+//!     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--skip ID,…] [--table]
 //! ```
 //!
 //! Generates about N fee lines (default 10 million) with `medaudit_core::synth`, choosing the
@@ -63,6 +63,8 @@ struct Args {
     checks: usize,
     /// `--pool P`: distinct encounters the latency checks cycle over.
     pool: Option<usize>,
+    /// `--skip ID,…`: with `--profile latency`, leave these rules out, to see what each adds.
+    skip: Vec<String>,
     per_rule: bool,
     /// `--profile WHAT`: only run WHAT (`whole`, `line`, `line-dict`, `latency`, `latency-bare`, `rule=ID`) `reps` times, for
     /// a profiler (`perf record`), printing the time of each run.
@@ -78,7 +80,7 @@ struct Args {
 
 const USAGE: &str = "usage: bench_report [--lines N | N] [--export DIR] [--seed S] [--reps R] [--checks C] \
                      [--pool P] [--no-per-rule] [--violation-rate P] [--batch-rows N] \
-                     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--table]";
+                     [--profile whole|line|line-dict|latency|latency-bare|rule=ID] [--skip ID,…] [--table]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -88,6 +90,7 @@ fn parse_args() -> Result<Args, String> {
         reps: 3,
         checks: 10_000,
         pool: None,
+        skip: Vec::new(),
         per_rule: true,
         profile: None,
         table: false,
@@ -107,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
             "--reps" => a.reps = (num("--reps", it.next())? as usize).max(1),
             "--checks" => a.checks = (num("--checks", it.next())? as usize).max(1),
             "--pool" => a.pool = Some((num("--pool", it.next())? as usize).max(1)),
+            "--skip" => a.skip = it.next().ok_or("--skip needs rule ids")?.split(',').map(str::to_string).collect(),
             "--no-per-rule" => a.per_rule = false,
             "--table" => a.table = true,
             "--batch-rows" => a.batch_rows = Some((num("--batch-rows", it.next())? as usize).max(1)),
@@ -527,8 +531,16 @@ fn profile(engine: &Engine, plain: &Claims, dict: &Claims, what: &str, args: &Ar
                 // The fixed cost of a call: the encounter row, with empty diagnoses and fee lines.
                 pool = strip_lines(&pool, false, false);
             }
+            let mut opts = CheckOptions::default();
+            if !args.skip.is_empty() {
+                let ids: Vec<String> = engine.pack().rules.iter().map(|r| r.id.clone()).collect();
+                if let Some(unknown) = args.skip.iter().find(|s| !ids.contains(s)) {
+                    return Err(format!("--skip: no rule {unknown:?} in the sample pack").into());
+                }
+                opts.rule_ids = Some(ids.into_iter().filter(|id| !args.skip.contains(id)).collect());
+            }
             for _ in 0..args.reps {
-                let v = latency(engine, &pool, &CheckOptions::default(), args.checks)?;
+                let v = latency(engine, &pool, &opts, args.checks)?;
                 println!("  latency p50 {:.2} µs p99 {:.2} µs", pct(&v, 50.0), pct(&v, 99.0));
             }
             return Ok(());
