@@ -447,6 +447,15 @@ fn run(args: &Args) -> Res<()> {
     };
     show("whole pack", &lat);
     show("line-level templates only", &lat_line);
+    // The tail: the same whole-pack calls split by whether they found something (a finding is
+    // rendered, with its message and about 17 strings, only then).
+    let (quiet, found, mean) = latency_by_findings(&engine, &pool, &all_opts, args.checks)?;
+    println!(
+        "  whole pack, split: {:.1}% of the calls have findings ({mean:.1} on average)",
+        100.0 * found.len() as f64 / args.checks.max(1) as f64
+    );
+    show("  calls with no finding", &quiet);
+    show("  calls with findings", &found);
     // The same calls with parts of the input removed, to see where a call's time goes.
     let strip = |diag: bool, fee: bool| strip_lines(&pool, diag, fee);
     let empty = latency(&engine, &[Claims::default()], &all_opts, args.checks)?;
@@ -624,6 +633,36 @@ fn latency(engine: &Engine, pool: &[Claims], opts: &CheckOptions, n: usize) -> R
     }
     v.sort_by(f64::total_cmp);
     Ok(v)
+}
+
+/// Sorted latencies of the calls that found nothing, and of those that found something with
+/// their mean number of findings, over `n` checks cycling over `pool` after a warm-up.
+fn latency_by_findings(
+    engine: &Engine,
+    pool: &[Claims],
+    opts: &CheckOptions,
+    n: usize,
+) -> Res<(Vec<f64>, Vec<f64>, f64)> {
+    for c in pool.iter().cycle().take(1000.min(n)) {
+        black_box(engine.check(c, opts)?);
+    }
+    let (mut quiet, mut found, mut findings) = (Vec::new(), Vec::new(), 0usize);
+    for c in pool.iter().cycle().take(n) {
+        let t = Instant::now();
+        let out = engine.check(c, opts)?;
+        let d = t.elapsed().as_secs_f64() * 1e6;
+        if out.findings.is_empty() {
+            quiet.push(d);
+        } else {
+            findings += out.findings.len();
+            found.push(d);
+        }
+        black_box(out);
+    }
+    quiet.sort_by(f64::total_cmp);
+    found.sort_by(f64::total_cmp);
+    let mean = findings as f64 / found.len().max(1) as f64;
+    Ok((quiet, found, mean))
 }
 
 /// Contiguous runs of equal `mdtrt_id` in a table: id → (first row, rows).
