@@ -603,7 +603,7 @@ impl ExprRule {
                 }
             }
             if dated {
-                match ctx.ix.encs.get(e).and_then(|r| r.begn) {
+                match ctx.ix.encs.stay(e).and_then(|s| s.begn) {
                     Some(t) if !(cr.from <= t && t < cr.to) => continue,
                     Some(_) => undated.push(false),
                     None => undated.push(true),

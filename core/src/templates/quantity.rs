@@ -93,9 +93,11 @@ impl Quantity {
                     None => continue,
                 },
                 Limit::Stay(tol) => {
-                    let er = env.encs.get(first.enc).unwrap_or_default();
-                    let (Some(b), Some(e)) = (er.begn, er.end) else {
-                        if !er.has_row {
+                    // Only the stay times: not the rest of the encounter's row.
+                    let stay = env.encs.stay(first.enc).unwrap_or_default();
+                    let (Some(b), Some(e)) = (stay.begn, stay.end) else {
+                        if !stay.has_row {
+                            let id = env.encs.names(first.enc).map(|n| n.id).unwrap_or_default();
                             let line = env.ev_line(first)?;
                             return Err(Error::Value {
                                 table: "fee_details".into(),
@@ -103,8 +105,7 @@ impl Quantity {
                                 row: line.global_row(),
                                 rule_id: Some(spec.id.clone()),
                                 message: format!(
-                                    "encounter {:?} is not in the mdtrt table, and the rule needs its stay",
-                                    er.id
+                                    "encounter {id:?} is not in the mdtrt table, and the rule needs its stay"
                                 ),
                             });
                         }
