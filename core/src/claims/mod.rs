@@ -207,34 +207,35 @@ enum Typed<'a> {
 impl<'a> Resolver<'a> {
     pub(crate) fn new(batch: &'a RecordBatch, table: ClaimsTable, map: &'a ColumnMap) -> Self {
         let specs = columns(table);
+        // The caller's name of each canonical column (its own name unless mapped).
+        let wanted: SmallVec<[&str; 32]> = specs.iter().map(|c| map.source(table, c.name)).collect();
         let mut fields: SmallVec<[u32; 32]> = smallvec::smallvec![ABSENT; specs.len()];
-        let schema = batch.schema_ref();
-        if map.is_empty(table) {
-            // Each field is at most one canonical column. Batches usually list them in canonical
-            // order, so the search for the next one starts after the last one found.
-            let mut from = 0;
-            for (i, f) in schema.fields().iter().enumerate() {
-                let name = f.name().as_str();
-                let Some(s) = position_from(specs, from, |c| c.name.len() == name.len() && c.name == name) else {
-                    continue;
-                };
-                // The first field of a name wins, as a lookup by name would find it.
-                if let (Some(slot), Ok(i)) = (fields.get_mut(s), u32::try_from(i)) {
-                    if *slot == ABSENT {
-                        *slot = i;
-                    }
+        // Batches usually list the columns in canonical order, so the search for the next one
+        // starts after the last one found.
+        let mut from = 0;
+        for (i, f) in batch.schema_ref().fields().iter().enumerate() {
+            let name = f.name().as_str();
+            let Some(s) = position_from(&wanted, from, |w| w.len() == name.len() && *w == name) else { continue };
+            // The first field of a name wins, as a lookup by name would find it.
+            if let (Some(slot), Ok(i)) = (fields.get_mut(s), u32::try_from(i)) {
+                if *slot == ABSENT {
+                    *slot = i;
                 }
-                from = s + 1;
             }
-        } else {
-            // The caller's name of each canonical column; several may share one source column.
-            let wanted: SmallVec<[&str; 32]> = specs.iter().map(|c| map.source(table, c.name)).collect();
-            for (i, f) in schema.fields().iter().enumerate() {
-                let Ok(i) = u32::try_from(i) else { break };
-                for (slot, w) in fields.iter_mut().zip(&wanted) {
-                    if *slot == ABSENT && *w == f.name().as_str() {
-                        *slot = i;
-                    }
+            from = s + 1;
+        }
+        // A column map may give several canonical columns one source: the search above found it
+        // for one of them; the others read the same field.
+        if !map.is_empty(table) {
+            for s in 0..fields.len() {
+                if fields.get(s) != Some(&ABSENT) {
+                    continue;
+                }
+                let same = wanted
+                    .get(s)
+                    .and_then(|w| wanted.iter().zip(&fields).find(|(o, f)| *o == w && **f != ABSENT).map(|(_, f)| *f));
+                if let (Some(f), Some(slot)) = (same, fields.get_mut(s)) {
+                    *slot = f;
                 }
             }
         }
