@@ -134,6 +134,9 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    if !a.skip.is_empty() && !matches!(a.profile.as_deref(), Some("latency" | "latency-bare")) {
+        return Err("--skip is for --profile latency or latency-bare".into());
+    }
     if a.lines < 1000 {
         return Err("--lines must be at least 1000".into());
     }
@@ -433,7 +436,8 @@ fn run(args: &Args) -> Res<()> {
         pool.len(),
         avg_lines
     );
-    let lat = latency(&engine, &pool, &all_opts, args.checks)?;
+    let calls = timed_checks(&engine, &pool, &all_opts, args.checks)?;
+    let lat = sorted(calls.iter().map(|c| c.0));
     let lat_line = latency(&engine, &pool, &line_opts, args.checks)?;
     let show = |name: &str, v: &[f64]| {
         println!(
@@ -449,10 +453,13 @@ fn run(args: &Args) -> Res<()> {
     show("line-level templates only", &lat_line);
     // The tail: the same whole-pack calls split by whether they found something (a finding is
     // rendered, with its message and about 17 strings, only then).
-    let (quiet, found, mean) = latency_by_findings(&engine, &pool, &all_opts, args.checks)?;
+    let quiet = sorted(calls.iter().filter(|c| c.1 == 0).map(|c| c.0));
+    let found = sorted(calls.iter().filter(|c| c.1 > 0).map(|c| c.0));
+    let findings: usize = calls.iter().map(|c| c.1).sum();
     println!(
-        "  whole pack, split: {:.1}% of the calls have findings ({mean:.1} on average)",
-        100.0 * found.len() as f64 / args.checks.max(1) as f64
+        "  whole pack, split: {:.1}% of the calls have findings ({:.1} on average)",
+        100.0 * found.len() as f64 / calls.len().max(1) as f64,
+        findings as f64 / found.len().max(1) as f64
     );
     show("  calls with no finding", &quiet);
     show("  calls with findings", &found);
@@ -620,6 +627,19 @@ fn strip_lines(pool: &[Claims], diag: bool, fee: bool) -> Vec<Claims> {
 
 /// Sorted per-call latencies in microseconds of `n` checks cycling over `pool`, after a warm-up.
 fn latency(engine: &Engine, pool: &[Claims], opts: &CheckOptions, n: usize) -> Res<Vec<f64>> {
+    Ok(sorted(timed_checks(engine, pool, opts, n)?.into_iter().map(|(t, _)| t)))
+}
+
+/// The values, sorted (for percentiles).
+fn sorted(v: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = v.collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The latency in microseconds and the number of findings of each of `n` checks cycling over
+/// `pool`, after a warm-up.
+fn timed_checks(engine: &Engine, pool: &[Claims], opts: &CheckOptions, n: usize) -> Res<Vec<(f64, usize)>> {
     for c in pool.iter().cycle().take(1000.min(n)) {
         black_box(engine.check(c, opts)?);
     }
@@ -628,41 +648,10 @@ fn latency(engine: &Engine, pool: &[Claims], opts: &CheckOptions, n: usize) -> R
         let t = Instant::now();
         let out = engine.check(c, opts)?;
         let d = t.elapsed();
+        v.push((d.as_secs_f64() * 1e6, out.findings.len()));
         black_box(out);
-        v.push(d.as_secs_f64() * 1e6);
     }
-    v.sort_by(f64::total_cmp);
     Ok(v)
-}
-
-/// Sorted latencies of the calls that found nothing, and of those that found something with
-/// their mean number of findings, over `n` checks cycling over `pool` after a warm-up.
-fn latency_by_findings(
-    engine: &Engine,
-    pool: &[Claims],
-    opts: &CheckOptions,
-    n: usize,
-) -> Res<(Vec<f64>, Vec<f64>, f64)> {
-    for c in pool.iter().cycle().take(1000.min(n)) {
-        black_box(engine.check(c, opts)?);
-    }
-    let (mut quiet, mut found, mut findings) = (Vec::new(), Vec::new(), 0usize);
-    for c in pool.iter().cycle().take(n) {
-        let t = Instant::now();
-        let out = engine.check(c, opts)?;
-        let d = t.elapsed().as_secs_f64() * 1e6;
-        if out.findings.is_empty() {
-            quiet.push(d);
-        } else {
-            findings += out.findings.len();
-            found.push(d);
-        }
-        black_box(out);
-    }
-    quiet.sort_by(f64::total_cmp);
-    found.sort_by(f64::total_cmp);
-    let mean = findings as f64 / found.len().max(1) as f64;
-    Ok((quiet, found, mean))
 }
 
 /// Contiguous runs of equal `mdtrt_id` in a table: id → (first row, rows).
