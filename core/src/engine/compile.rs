@@ -170,7 +170,7 @@ pub(crate) fn build(pack: RulePack, given: Vec<KnowledgeTable>, payment: super::
             scenes.push((c.clone(), scene.bit()));
         }
     }
-    Ok(Engine { pack, rules, entries, index, code_sets, scenes: scenes.into() })
+    Ok(Engine { pack, rules, entries, index, code_sets, scenes: super::encounters::SceneMap::new(scenes) })
 }
 
 /// Whether knowledge row `row` matches codes by prefix: its `match` column, else the table's mode.

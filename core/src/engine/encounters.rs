@@ -1,7 +1,7 @@
 //! The encounter table of one check: `mdtrt` rows by id, their scene, and their diagnoses as
 //! code-set bits.
 
-use super::codes::{same_bytes, same_str, CodeSets, FxHashMap, RecentCodes};
+use super::codes::{same_str, CodeSets, FxHashMap, RecentCodes};
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, MdtrtView};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
@@ -44,6 +44,31 @@ pub(crate) struct Stay {
     pub scene: u8,
 }
 
+/// The pack's `scenes` map, compiled: each `med_type` prefix with its scene bit (see
+/// [`crate::pack::Scene`]).
+#[derive(Debug, Default)]
+pub(crate) struct SceneMap {
+    prefixes: Vec<(Box<[u8]>, u8)>,
+}
+
+impl SceneMap {
+    pub fn new(prefixes: impl IntoIterator<Item = (String, u8)>) -> Self {
+        SceneMap { prefixes: prefixes.into_iter().map(|(p, bit)| (p.into_bytes().into_boxed_slice(), bit)).collect() }
+    }
+
+    /// The scene bits of a `med_type` code: those of every prefix it starts with; 0 when it
+    /// starts with none, or is null.
+    #[inline]
+    pub fn of(&self, med_type: Option<&str>) -> u8 {
+        let Some(m) = med_type.map(str::as_bytes) else { return 0 };
+        // Prefixes are a few bytes: compared inline, not through a call to memcmp.
+        self.prefixes
+            .iter()
+            .filter(|(p, _)| m.len() >= p.len() && p.iter().zip(m).all(|(a, b)| a == b))
+            .fold(0, |acc, (_, bit)| acc | bit)
+    }
+}
+
 pub(crate) struct EncTable<'a> {
     /// The `mdtrt` batches, read on demand: only encounters that a rule looks at are materialised.
     views: Vec<MdtrtView<'a>>,
@@ -59,7 +84,9 @@ pub(crate) struct EncTable<'a> {
     cursor: usize,
     /// Unsorted `mdtrt`: every id. Sorted: only the extra ids.
     by_id: FxHashMap<&'a str, u32>,
-    scenes: std::sync::Arc<[(String, u8)]>,
+    /// The scene bits of each `mdtrt` row, worked out once here (rules ask for them per run of
+    /// lines, several rules per encounter); empty when the pack maps no scenes.
+    scenes: Vec<u8>,
     diag_bits: Vec<u64>,
     stride: usize,
     /// Whether a diagnoses table was given at all.
@@ -67,11 +94,7 @@ pub(crate) struct EncTable<'a> {
 }
 
 impl<'a> EncTable<'a> {
-    pub fn build(
-        mdtrt: &'a [RecordBatch],
-        map: &'a ColumnMap,
-        scenes: &std::sync::Arc<[(String, u8)]>,
-    ) -> Result<Self> {
+    pub fn build(mdtrt: &'a [RecordBatch], map: &'a ColumnMap, scenes: &SceneMap) -> Result<Self> {
         let n: usize = mdtrt.iter().map(RecordBatch::num_rows).sum();
         let mut t = EncTable {
             views: Vec::with_capacity(mdtrt.len()),
@@ -81,7 +104,7 @@ impl<'a> EncTable<'a> {
             sorted: true,
             cursor: 0,
             by_id: FxHashMap::default(),
-            scenes: std::sync::Arc::clone(scenes),
+            scenes: Vec::new(),
             diag_bits: Vec::new(),
             stride: 0,
             has_diagnoses: false,
@@ -101,6 +124,9 @@ impl<'a> EncTable<'a> {
                     t.sorted = false;
                 }
                 t.ids.push(id);
+            }
+            if !scenes.prefixes.is_empty() {
+                t.scenes.extend((0..v.rows).map(|r| scenes.of(v.med_type.and_then(|c| c.get(r)))));
             }
             t.bases.push(base);
             t.views.push(v);
@@ -210,20 +236,21 @@ impl<'a> EncTable<'a> {
     #[inline]
     pub fn stay(&self, i: u32) -> Option<Stay> {
         match self.locate(i as usize) {
-            Some((v, r)) => Some(self.stay_at(v, r)),
+            Some((v, r)) => Some(self.stay_at(v, r, i)),
             None => (i as usize).checked_sub(self.ids.len()).and_then(|k| self.extra.get(k)).map(|_| Stay::default()),
         }
     }
 
-    /// The stay of row `r` of `mdtrt` view `v`: read once here for [`Self::stay`] and [`Self::get`].
+    /// The stay of encounter `i`, row `r` of `mdtrt` view `v`: read once here for [`Self::stay`]
+    /// and [`Self::get`].
     #[inline]
-    fn stay_at(&self, v: &MdtrtView<'a>, r: usize) -> Stay {
+    fn stay_at(&self, v: &MdtrtView<'a>, r: usize, i: u32) -> Stay {
         Stay {
             has_row: true,
             begn: v.begntime.and_then(|c| c.get(r)),
             end: v.endtime.and_then(|c| c.get(r)),
             die: v.die_date.and_then(|c| c.get(r)),
-            scene: self.scene_of(v.med_type.and_then(|c| c.get(r))),
+            scene: self.scene(i),
         }
     }
 
@@ -242,20 +269,10 @@ impl<'a> EncTable<'a> {
         })
     }
 
-    /// The scene bits of encounter `i` (0 when unknown).
+    /// The scene bits of encounter `i` (0 when unknown, or when `i` has no `mdtrt` row).
     #[inline]
     pub fn scene(&self, i: u32) -> u8 {
-        let Some((v, r)) = self.locate(i as usize) else { return 0 };
-        self.scene_of(v.med_type.and_then(|c| c.get(r)))
-    }
-
-    fn scene_of(&self, med_type: Option<&str>) -> u8 {
-        med_type.map_or(0, |m| {
-            self.scenes
-                .iter()
-                .filter(|(p, _)| m.as_bytes().get(..p.len()).is_some_and(|h| same_bytes(h, p.as_bytes())))
-                .fold(0, |acc, (_, bit)| acc | bit)
-        })
+        self.scenes.get(i as usize).copied().unwrap_or(0)
     }
 
     /// Encounter `i`'s attributes, read from the claims.
@@ -265,7 +282,7 @@ impl<'a> EncTable<'a> {
             let id = *self.extra.get(i.checked_sub(self.ids.len())?)?;
             return Some(EncRow { id, ..EncRow::default() });
         };
-        let stay = self.stay_at(v, r);
+        let stay = self.stay_at(v, r, i as u32);
         Some(EncRow {
             id: self.ids.get(i).copied().unwrap_or_default(),
             has_row: stay.has_row,
@@ -362,5 +379,24 @@ impl<'a> EncTable<'a> {
     pub fn has_diag_in(&self, enc: u32, set: usize) -> bool {
         let i = enc as usize * self.stride + set / 64;
         self.diag_bits.get(i).is_some_and(|w| w & (1 << (set % 64)) != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SceneMap;
+
+    #[test]
+    fn scene_bits_are_those_of_every_matching_prefix() {
+        let m =
+            SceneMap::new([("1".to_string(), 1), ("2".to_string(), 2), ("41".to_string(), 4), ("4".to_string(), 8)]);
+        assert_eq!(m.of(Some("11")), 1);
+        assert_eq!(m.of(Some("21")), 2);
+        assert_eq!(m.of(Some("41")), 4 | 8, "both 41 and 4 are prefixes");
+        assert_eq!(m.of(Some("4")), 8, "a code shorter than a prefix does not match it");
+        assert_eq!(m.of(Some("99")), 0);
+        assert_eq!(m.of(Some("")), 0);
+        assert_eq!(m.of(None), 0);
+        assert_eq!(SceneMap::default().of(Some("11")), 0);
     }
 }

@@ -39,8 +39,8 @@ pub struct Engine {
     pub(crate) entries: Vec<Entry>,
     pub(crate) index: codes::CodeIndex,
     pub(crate) code_sets: codes::CodeSets,
-    /// (med_type code or prefix, scene bit).
-    pub(crate) scenes: std::sync::Arc<[(String, u8)]>,
+    /// The pack's `scenes`: med_type code or prefix → scene bit.
+    pub(crate) scenes: encounters::SceneMap,
 }
 
 /// Which rules a check runs.

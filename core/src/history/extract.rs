@@ -61,10 +61,6 @@ struct Enc<'a> {
     brdy: Option<i64>,
 }
 
-fn scene_of(eng: &Engine, med_type: Option<&str>) -> u8 {
-    med_type.map_or(0, |m| eng.scenes.iter().filter(|(p, _)| m.starts_with(p.as_str())).fold(0, |a, (_, b)| a | b))
-}
-
 /// Whether a rule with scene mask `mask` applies to an encounter of scene bits `scene` (as in the
 /// line engine: an unknown scene is in scope).
 fn in_scene(scene: u8, mask: u8) -> bool {
@@ -97,7 +93,7 @@ pub(crate) fn extract<'a>(
             let e = Enc {
                 psn: v.psn_no.and_then(|c| c.get(i)),
                 fac: v.fixmedins_code.and_then(|c| c.get(i)),
-                scene: scene_of(eng, v.med_type.and_then(|c| c.get(i))),
+                scene: eng.scenes.of(v.med_type.and_then(|c| c.get(i))),
                 begn: v.begntime.and_then(|c| c.get(i)),
                 end: v.endtime.and_then(|c| c.get(i)),
                 amount: amount.and_then(|c| c.get(i)),
