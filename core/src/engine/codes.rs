@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// `a == b`, inline for the short ids and codes of claims (a call to `memcmp` costs more than the
-/// compare): equal lengths, then at most two 8-byte words from each end.
+/// compare): equal lengths, then one fixed-size load from each end (they overlap for lengths
+/// that are not twice the load), up to 32 bytes.
 #[inline(always)]
 pub(crate) fn same_str(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
@@ -24,22 +25,44 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if n != b.len() {
         return false;
     }
-    let word = |s: &[u8], at: usize| -> u64 {
-        s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_ne_bytes)
-    };
+    // Loads as integers, so that each compare is one instruction, not a call. `at + K <= n` in
+    // every call below, so a load never falls back to zero.
+    fn load<const K: usize>(s: &[u8], at: usize) -> [u8; K] {
+        s.get(at..at + K).and_then(|w| <[u8; K]>::try_from(w).ok()).unwrap_or([0; K])
+    }
+    let w2 = |s: &[u8], at: usize| u16::from_ne_bytes(load(s, at));
+    let w4 = |s: &[u8], at: usize| u32::from_ne_bytes(load(s, at));
+    let w8 = |s: &[u8], at: usize| u64::from_ne_bytes(load(s, at));
+    let w16 = |s: &[u8], at: usize| u128::from_ne_bytes(load(s, at));
     match n {
         0 => true,
-        1..=7 => {
-            let pad = |s: &[u8]| {
-                let mut w = [0u8; 8];
-                w.iter_mut().zip(s).for_each(|(d, x)| *d = *x);
-                u64::from_ne_bytes(w)
-            };
-            pad(a) == pad(b)
-        }
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        1 => a.first() == b.first(),
+        2..=3 => w2(a, 0) == w2(b, 0) && w2(a, n - 2) == w2(b, n - 2),
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        // Not a loop: LLVM turns a loop of compares back into a call to `bcmp`.
+        17..=32 => w16(a, 0) == w16(b, 0) && w16(a, n - 16) == w16(b, n - 16),
         _ => a == b,
     }
+}
+
+/// Slots of [`RecentCodes`] and [`RecentOwned`] (a power of two).
+const RECENT_SLOTS: usize = 4096;
+
+/// The slot of `b` in a cache of recent codes.
+#[inline]
+fn recent_slot(b: &[u8]) -> usize {
+    // Fixed-size loads (no call to memcpy): codes of 8 bytes or more are read as two words,
+    // shorter ones byte by byte.
+    let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(h), Some(t)) => (u64::from_le_bytes(*h), u64::from_le_bytes(*t)),
+        _ => {
+            let w = b.iter().enumerate().fold(0u64, |w, (i, x)| w | (u64::from(*x) << (8 * i)));
+            (w, w)
+        }
+    };
+    let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (x >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
 /// A direct-mapped cache of recent answers about codes (an entry list id, a pattern test), in
@@ -52,28 +75,10 @@ pub(crate) struct RecentCodes<'a, V> {
 }
 
 impl<'a, V: Copy> RecentCodes<'a, V> {
-    /// Slots (a power of two).
-    const SLOTS: usize = 4096;
-
     /// A cache, or a disabled one (every `get` misses) when `enabled` is false: below about a
     /// thousand rows, filling the slots costs more than the lookups it saves.
     pub fn new(enabled: bool) -> Self {
-        RecentCodes { slots: if enabled { vec![None; Self::SLOTS] } else { Vec::new() } }
-    }
-
-    #[inline]
-    fn slot(b: &[u8]) -> usize {
-        // Fixed-size loads (no call to memcpy): codes of 8 bytes or more are read as two words,
-        // shorter ones byte by byte.
-        let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-            (Some(h), Some(t)) => (u64::from_le_bytes(*h), u64::from_le_bytes(*t)),
-            _ => {
-                let w = b.iter().enumerate().fold(0u64, |w, (i, x)| w | (u64::from(*x) << (8 * i)));
-                (w, w)
-            }
-        };
-        let x = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (x >> (64 - Self::SLOTS.trailing_zeros())) as usize
+        RecentCodes { slots: if enabled { vec![None; RECENT_SLOTS] } else { Vec::new() } }
     }
 
     /// The cached answer for `code`, if any.
@@ -82,7 +87,7 @@ impl<'a, V: Copy> RecentCodes<'a, V> {
         if self.slots.is_empty() {
             return None;
         }
-        match self.slots.get(Self::slot(code)) {
+        match self.slots.get(recent_slot(code)) {
             Some(Some((c, v))) if same_bytes(c, code) => Some(*v),
             _ => None,
         }
@@ -94,8 +99,43 @@ impl<'a, V: Copy> RecentCodes<'a, V> {
         if self.slots.is_empty() {
             return;
         }
-        if let Some(e) = self.slots.get_mut(Self::slot(code)) {
+        if let Some(e) = self.slots.get_mut(recent_slot(code)) {
             *e = Some((code, v));
+        }
+    }
+}
+
+/// [`RecentCodes`] that keeps its own copy of each code (codes of up to [`RecentOwned::KEY`]
+/// bytes; longer ones are never cached), for a cache that outlives the arrays it was filled
+/// from: one per pattern test of an expression rule, across all the batches of a check.
+pub(crate) struct RecentOwned<V> {
+    slots: Vec<Option<([u8; RecentOwned::<()>::KEY], u8, V)>>,
+}
+
+impl<V: Copy> RecentOwned<V> {
+    /// The longest code kept (national drug codes have 23 characters, consumable codes 20).
+    pub const KEY: usize = 30;
+
+    pub fn new() -> Self {
+        RecentOwned { slots: vec![None; RECENT_SLOTS] }
+    }
+
+    /// The cached answer for `code`, if any.
+    #[inline]
+    pub fn get(&self, code: &[u8]) -> Option<V> {
+        match self.slots.get(recent_slot(code)) {
+            Some(Some((k, n, v))) if k.get(..usize::from(*n)).is_some_and(|k| same_bytes(k, code)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Remembers `v` for `code` (if it is short enough), replacing whatever shared its slot.
+    pub fn put(&mut self, code: &[u8], v: V) {
+        let mut key = [0u8; RecentOwned::<()>::KEY];
+        let (Some(dst), Ok(n)) = (key.get_mut(..code.len()), u8::try_from(code.len())) else { return };
+        dst.copy_from_slice(code);
+        if let Some(e) = self.slots.get_mut(recent_slot(code)) {
+            *e = Some((key, n, v));
         }
     }
 }
@@ -312,6 +352,44 @@ mod tests {
             for b in words {
                 assert_eq!(same_str(a, b), a == b, "{a:?} {b:?}");
             }
+        }
+        // Every length through three words, and a difference at every position of it: each byte
+        // is read by some load.
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "length {n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                if let Some(x) = b.get_mut(i) {
+                    *x = b'#';
+                }
+                assert!(!same_bytes(&a, &b), "length {n}, difference at {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0, "length {n} against {}", n.saturating_sub(1));
+        }
+    }
+
+    #[test]
+    fn recent_owned_answers_only_for_the_same_bytes() {
+        let mut c = RecentOwned::new();
+        let drug = "XL01XEA123A001010101234"; // 23 bytes: a national drug code
+        let long = "X".repeat(RecentOwned::<bool>::KEY + 1);
+        assert_eq!(c.get(drug.as_bytes()), None);
+        c.put(drug.as_bytes(), true);
+        c.put(b"C34.901", false);
+        c.put(long.as_bytes(), true);
+        assert_eq!(c.get(drug.as_bytes()), Some(true));
+        assert_eq!(c.get(b"C34.901"), Some(false));
+        assert_eq!(c.get(b"C34.902"), None, "a code never put");
+        assert_eq!(c.get(long.as_bytes()), None, "codes longer than KEY are not kept");
+        // Whatever shares a slot, an answer is only given for the bytes it was put for.
+        for i in 0..20_000u32 {
+            let k = format!("K{i}");
+            c.put(k.as_bytes(), i % 2 == 0);
+        }
+        for i in 0..20_000u32 {
+            let k = format!("K{i}");
+            assert!(c.get(k.as_bytes()).is_none_or(|v| v == (i % 2 == 0)), "{k}");
         }
     }
 

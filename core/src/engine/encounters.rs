@@ -155,6 +155,13 @@ impl<'a> EncTable<'a> {
     #[inline]
     fn find_sorted(&mut self, id: &str) -> Option<usize> {
         let c = self.cursor;
+        // The next encounter (the usual case when lines follow `mdtrt`) with no ordering compare.
+        if let Some(x) = self.ids.get(c + 1) {
+            if same_str(x, id) {
+                self.cursor = c + 1;
+                return Some(c + 1);
+            }
+        }
         match self.ids.get(c) {
             Some(x) if same_str(x, id) => return Some(c),
             Some(x) if *x > id => {

@@ -7,7 +7,7 @@
 
 use super::parse::{BinOp, Coll, Kind, Node, Span};
 use crate::claims::{columns, ClaimsTable, ColumnKind};
-use crate::engine::codes::FxHashMap;
+use crate::engine::codes::{same_bytes, same_str, FxHashMap};
 use crate::knowledge::{KColumn, KnowledgeTable};
 use regex_automata::meta::Regex;
 use std::collections::HashSet;
@@ -101,13 +101,14 @@ pub(crate) enum StrTest {
 }
 
 impl StrTest {
+    /// Whether `s` passes; codes are compared inline (see [`same_str`]).
     #[inline]
     pub fn test(&self, s: &str) -> bool {
         match self {
-            StrTest::Eq(c) => s == c,
-            StrTest::Ne(c) => s != c,
+            StrTest::Eq(c) => same_str(s, c),
+            StrTest::Ne(c) => !same_str(s, c),
             StrTest::In(set, negated) => set.contains(s) != *negated,
-            StrTest::Prefix(p) => s.starts_with(p.as_str()),
+            StrTest::Prefix(p) => s.as_bytes().get(..p.len()).is_some_and(|h| same_bytes(h, p.as_bytes())),
             StrTest::Match(re) => re.is_match(s),
         }
     }

@@ -16,7 +16,7 @@ use super::check::{AnyIr, BoolIr, KpCol, NumFn, NumIr, Program, StrIr, StrTest};
 use super::parse::BinOp;
 use crate::claims::{NumCol, StrCol, TimeCol};
 use crate::engine::codes::FxHashMap;
-use crate::engine::codes::RecentCodes;
+use crate::engine::codes::{same_str, RecentOwned};
 use crate::time::{age_years, day_of, DAY};
 
 /// Below this many values a string test is not cached.
@@ -49,7 +49,15 @@ pub(crate) struct EncData<'a> {
 /// matched once per check.
 #[derive(Default)]
 pub(crate) struct Memo {
-    pub tests: Vec<FxHashMap<String, bool>>,
+    tests: Vec<TestMemo>,
+}
+
+/// The answers of one pattern test: every string seen, behind a cache of recent ones that is
+/// kept from block to block and batch to batch (made once a frame is large enough to pay for it).
+#[derive(Default)]
+struct TestMemo {
+    recent: Option<RecentOwned<bool>>,
+    seen: FxHashMap<String, bool>,
 }
 
 /// Positions to evaluate and where each one reads.
@@ -311,22 +319,17 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
         // A handful of strings (one encounter at the pre-alert stage) is cheaper to test than to
         // cache.
         let cached = vals.len() >= SMALL;
-        let mut recent = RecentCodes::new(vals.len() >= 1024 && t.costly());
+        if vals.len() >= 1024 && t.costly() {
+            memo.keep_recent(idx);
+        }
         let mut last: Option<(&str, u8)> = None;
         vals.iter()
             .map(|v| match *v {
                 None => N,
                 Some(v) => match last {
-                    Some((l, r)) if std::ptr::eq(l, v) || l == v => r,
+                    Some((l, r)) if same_str(l, v) => r,
                     _ => {
-                        let r = match recent.get(v.as_bytes()) {
-                            Some(r) => r,
-                            None => {
-                                let r = u8::from(if cached { test_memo(t, idx, v, memo) } else { t.test(v) });
-                                recent.put(v.as_bytes(), r);
-                                r
-                            }
-                        };
+                        let r = u8::from(if cached { test_memo(t, idx, v, memo) } else { t.test(v) });
                         last = Some((v, r));
                         r
                     }
@@ -413,22 +416,39 @@ impl<'a: 'x, 'x> Frame<'a, 'x> {
     }
 }
 
+impl Memo {
+    /// Keeps a cache of recent strings in front of test `idx`'s answers.
+    fn keep_recent(&mut self, idx: usize) {
+        if self.tests.len() <= idx {
+            self.tests.resize_with(idx + 1, TestMemo::default);
+        }
+        if let Some(m) = self.tests.get_mut(idx) {
+            m.recent.get_or_insert_with(RecentOwned::new);
+        }
+    }
+}
+
 fn test_memo(t: &StrTest, idx: usize, v: &str, memo: &mut Memo) -> bool {
     if !t.costly() {
         return t.test(v);
     }
     if memo.tests.len() <= idx {
-        memo.tests.resize_with(idx + 1, FxHashMap::default);
+        memo.tests.resize_with(idx + 1, TestMemo::default);
     }
-    match memo.tests.get_mut(idx) {
-        Some(m) => match m.get(v) {
-            Some(r) => *r,
-            None => {
-                let r = t.test(v);
-                m.insert(v.to_string(), r);
-                r
-            }
-        },
-        None => t.test(v),
+    let Some(m) = memo.tests.get_mut(idx) else { return t.test(v) };
+    if let Some(r) = m.recent.as_ref().and_then(|c| c.get(v.as_bytes())) {
+        return r;
     }
+    let r = match m.seen.get(v) {
+        Some(r) => *r,
+        None => {
+            let r = t.test(v);
+            m.seen.insert(v.to_string(), r);
+            r
+        }
+    };
+    if let Some(c) = m.recent.as_mut() {
+        c.put(v.as_bytes(), r);
+    }
+    r
 }
