@@ -395,6 +395,29 @@ impl<'a> TimeCol<'a> {
             }
         }
     }
+
+    /// Whether every row of `rows` holds a time within `lo..=hi` (the seconds of [`Self::get`]):
+    /// false when one is null, outside, or past the end of the column. One loop over the values,
+    /// for scans that pass over a run of lines in which no time can fire.
+    pub fn all_within(&self, rows: std::ops::Range<usize>, lo: i64, hi: i64) -> bool {
+        let inside = |t: i64| (lo <= t) & (t <= hi);
+        let valid = |nulls: &Option<&NullBuffer>| nulls.is_none_or(|n| rows.clone().all(|i| n.is_valid(i)));
+        match self {
+            TimeCol::I64 { values, nulls, div, offset } => {
+                let Some(vals) = values.get(rows.clone()) else { return false };
+                let all = if *div == 1 {
+                    vals.iter().fold(true, |ok, &v| ok & inside(v.saturating_add(*offset)))
+                } else {
+                    vals.iter().fold(true, |ok, &v| ok & inside(v.div_euclid(*div).saturating_add(*offset)))
+                };
+                all && valid(nulls)
+            }
+            TimeCol::Days { values, nulls } => {
+                let Some(vals) = values.get(rows.clone()) else { return false };
+                vals.iter().fold(true, |ok, &v| ok & inside(i64::from(v) * 86_400)) && valid(nulls)
+            }
+        }
+    }
 }
 
 /// Offset in seconds of the zones medaudit converts, or `None`.
@@ -440,6 +463,38 @@ mod tests {
     use super::*;
     use arrow_array::{DictionaryArray, Int32Array, StringArray, TimestampSecondArray};
     use std::sync::Arc;
+
+    #[test]
+    fn all_within_agrees_with_get_row_by_row() {
+        let ms: ArrayRef = Arc::new(arrow_array::TimestampMillisecondArray::from(vec![
+            Some(-1_500),
+            Some(0),
+            Some(999),
+            Some(1_000),
+            None,
+            Some(86_400_000),
+        ]));
+        let days: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![Some(-1), Some(0), Some(1), None]));
+        for array in [&ms, &days] {
+            let Ok(col) = TimeCol::new(array) else { panic!("a time column") };
+            let n = array.len();
+            for lo in [-90_000, -2, -1, 0, 1, 86_400] {
+                for hi in [-1, 0, 1, 86_399, 86_400, i64::MAX] {
+                    for a in 0..=n {
+                        for b in a..=n + 1 {
+                            let want = (a..b).all(|i| col.get(i).is_some_and(|t| lo <= t && t <= hi));
+                            assert_eq!(
+                                col.all_within(a..b, lo, hi),
+                                want,
+                                "{:?} rows {a}..{b} in {lo}..={hi}",
+                                array.data_type()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn dictionary_strings_read_through_keys() {

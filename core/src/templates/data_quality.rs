@@ -9,7 +9,7 @@ use crate::engine::run::{need_row, null_encounter, pack_line, LineAt, Sink};
 use crate::error::Result;
 use crate::findings::money;
 use crate::pack::Rule;
-use crate::time::{day_of, format_datetime};
+use crate::time::{day_of, format_datetime, DAY};
 use arrow_array::Array;
 
 /// 明细金额与数量×单价不符.
@@ -260,6 +260,12 @@ impl FeeTime {
             if stay.scene != 0 && stay.scene & ctx.cr.scene_mask == 0 {
                 continue;
             }
+            // Usually no line of the run can fire: one loop over its times shows it.
+            if let (true, Some((lo, hi)), Some(times)) = (stay.has_row, self.quiet(&stay), ctx.v.fee_ocur_time) {
+                if times.all_within(lines.clone(), lo, hi) {
+                    continue;
+                }
+            }
             for r in lines {
                 // Only lines that may fire, or that cannot be judged, go through `eval`.
                 if stay.has_row && !self.may_fire(ctx.v.fee_ocur_time.and_then(|c| c.get(r)), &stay) {
@@ -280,13 +286,23 @@ impl FeeTime {
     #[inline]
     fn may_fire(&self, t: Option<i64>, er: &Stay) -> bool {
         let Some(t) = t else { return true };
+        self.quiet(er).is_none_or(|(lo, hi)| t < lo || t > hi)
+    }
+
+    /// The times (seconds) at which a line of stay `s` neither fires nor is unjudged: `None` when
+    /// a null bound leaves that to `eval`.
+    fn quiet(&self, s: &Stay) -> Option<(i64, i64)> {
         match self.check {
-            Check::Outside => match (er.begn, er.end) {
-                (Some(b), Some(e)) => t < b.saturating_sub(self.tol) || t > e.saturating_add(self.tol),
-                _ => true,
+            Check::Outside => Some((s.begn?.saturating_sub(self.tol), s.end?.saturating_add(self.tol))),
+            Check::AfterDischarge => Some((i64::MIN, s.end?.saturating_add(self.tol))),
+            // day_of(t - tol) > day_of(die) exactly when t - tol reaches the next day's start.
+            Check::AfterDeath => match s.die {
+                None => Some((i64::MIN, i64::MAX)),
+                Some(d) => {
+                    let next = day_of(d).checked_add(1)?.checked_mul(DAY)?;
+                    Some((i64::MIN, next.checked_add(self.tol)?.checked_sub(1)?))
+                }
             },
-            Check::AfterDischarge => er.end.is_none_or(|e| t > e.saturating_add(self.tol)),
-            Check::AfterDeath => er.die.is_some_and(|d| day_of(t.saturating_sub(self.tol)) > day_of(d)),
         }
     }
 }
