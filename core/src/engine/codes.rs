@@ -46,6 +46,36 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// `a.cmp(b)` in byte order (as `str` orders), inline for the short ids of claims: big-endian
+/// words compare like their bytes, so up to 32 common bytes take at most four integer compares.
+#[inline(always)]
+pub(crate) fn cmp_str(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering::Equal;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len().min(b.len());
+    fn load<const K: usize>(s: &[u8], at: usize) -> [u8; K] {
+        s.get(at..at + K).and_then(|w| <[u8; K]>::try_from(w).ok()).unwrap_or([0; K])
+    }
+    let w4 = |s: &[u8], at: usize| u32::from_be_bytes(load(s, at));
+    let w8 = |s: &[u8], at: usize| u64::from_be_bytes(load(s, at));
+    // The first `n` bytes; the bytes before a load at `n - K` are already known to be equal.
+    let head = match n {
+        0..=3 => a.iter().zip(b).map(|(x, y)| x.cmp(y)).find(|c| *c != Equal).unwrap_or(Equal),
+        4..=7 => w4(a, 0).cmp(&w4(b, 0)).then_with(|| w4(a, n - 4).cmp(&w4(b, n - 4))),
+        8..=32 => {
+            let mut c = Equal;
+            for at in [0, 8, 16] {
+                if c == Equal && at + 8 < n {
+                    c = w8(a, at).cmp(&w8(b, at));
+                }
+            }
+            c.then_with(|| w8(a, n - 8).cmp(&w8(b, n - 8)))
+        }
+        _ => a.get(..n).cmp(&b.get(..n)),
+    };
+    head.then(a.len().cmp(&b.len()))
+}
+
 /// Slots of [`RecentCodes`] and [`RecentOwned`] (a power of two).
 const RECENT_SLOTS: usize = 4096;
 
@@ -366,6 +396,33 @@ mod tests {
                 assert!(!same_bytes(&a, &b), "length {n}, difference at {i}");
             }
             assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0, "length {n} against {}", n.saturating_sub(1));
+        }
+    }
+
+    #[test]
+    fn cmp_str_is_string_order() {
+        let mut words: Vec<String> = ["", "a", "b", "ab", "ba", "abc", "中文", "中文编码", "\u{7f}", "\u{80}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // Every length through 40 bytes, and a lower and a higher byte at every position of it.
+        for n in 0..=40usize {
+            let a: String = (0..n).map(|i| char::from(b'b' + (i % 20) as u8)).collect();
+            for i in 0..n {
+                for x in ['a', 'z'] {
+                    let mut b = a.clone().into_bytes();
+                    if let Some(c) = b.get_mut(i) {
+                        *c = x as u8;
+                    }
+                    words.push(String::from_utf8(b).unwrap_or_default());
+                }
+            }
+            words.push(a);
+        }
+        for a in &words {
+            for b in &words {
+                assert_eq!(cmp_str(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The encounter table of one check: `mdtrt` rows by id, their scene, and their diagnoses as
 //! code-set bits.
 
-use super::codes::{same_str, CodeSets, FxHashMap, RecentCodes};
+use super::codes::{cmp_str, same_str, CodeSets, FxHashMap, RecentCodes};
 use crate::claims::{ClaimsTable, CodeView, ColumnMap, MdtrtView};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
@@ -120,7 +120,7 @@ impl<'a> EncTable<'a> {
                     rule_id: None,
                     message: "null encounter id".into(),
                 })?;
-                if t.sorted && t.ids.last().is_some_and(|prev| *prev >= id) {
+                if t.sorted && t.ids.last().is_some_and(|prev| cmp_str(prev, id).is_ge()) {
                     t.sorted = false;
                 }
                 t.ids.push(id);
@@ -164,8 +164,8 @@ impl<'a> EncTable<'a> {
         }
         match self.ids.get(c) {
             Some(x) if same_str(x, id) => return Some(c),
-            Some(x) if *x > id => {
-                let i = self.ids.get(..c)?.binary_search(&id).ok()?;
+            Some(x) if cmp_str(x, id).is_gt() => {
+                let i = self.ids.get(..c)?.binary_search_by(|x| cmp_str(x, id)).ok()?;
                 self.cursor = i;
                 return Some(i);
             }
@@ -176,17 +176,17 @@ impl<'a> EncTable<'a> {
         loop {
             let probe = c.saturating_add(step);
             match self.ids.get(probe) {
-                Some(x) if *x < id => {
+                Some(x) if cmp_str(x, id).is_lt() => {
                     lo = probe + 1;
                     step = step.saturating_mul(2);
                 }
                 Some(_) => {
-                    let i = lo + self.ids.get(lo..=probe)?.binary_search(&id).ok()?;
+                    let i = lo + self.ids.get(lo..=probe)?.binary_search_by(|x| cmp_str(x, id)).ok()?;
                     self.cursor = i;
                     return Some(i);
                 }
                 None => {
-                    let i = lo + self.ids.get(lo..)?.binary_search(&id).ok()?;
+                    let i = lo + self.ids.get(lo..)?.binary_search_by(|x| cmp_str(x, id)).ok()?;
                     self.cursor = i;
                     return Some(i);
                 }
@@ -221,7 +221,7 @@ impl<'a> EncTable<'a> {
     /// The index of encounter `id`, if known.
     pub fn find(&self, id: &str) -> Option<u32> {
         if self.sorted {
-            if let Ok(i) = self.ids.binary_search(&id) {
+            if let Ok(i) = self.ids.binary_search_by(|x| cmp_str(x, id)) {
                 return Some(i as u32);
             }
         }
